@@ -1,0 +1,298 @@
+package durable
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/bedrockvideo/pipeline/durable/wire"
+)
+
+// CompletionReason says why a Map stopped.
+type CompletionReason string
+
+// Completion reasons, as recorded in the batch result.
+const (
+	AllCompleted             CompletionReason = "ALL_COMPLETED"
+	MinSuccessfulReached     CompletionReason = "MIN_SUCCESSFUL_REACHED"
+	FailureToleranceExceeded CompletionReason = "FAILURE_TOLERANCE_EXCEEDED"
+)
+
+// ItemStatus is the outcome of one Map item.
+type ItemStatus string
+
+// Item statuses. An item still running when the batch completed early is
+// Started; items never started are not in the result.
+const (
+	ItemSucceeded ItemStatus = "SUCCEEDED"
+	ItemFailed    ItemStatus = "FAILED"
+	ItemStarted   ItemStatus = "STARTED"
+)
+
+// BatchItem is one item's outcome.
+type BatchItem[O any] struct {
+	Index  int
+	Status ItemStatus
+	Result O
+	// Err is an *OperationError when Status is ItemFailed.
+	Err error
+}
+
+// BatchResult is what Map returns: one entry per started item, in index
+// order, and the reason the batch completed.
+type BatchResult[O any] struct {
+	Items            []BatchItem[O]
+	CompletionReason CompletionReason
+}
+
+// Results returns the results of the items that succeeded, in index order.
+func (r BatchResult[O]) Results() []O {
+	out := make([]O, 0, len(r.Items))
+	for _, it := range r.Items {
+		if it.Status == ItemSucceeded {
+			out = append(out, it.Result)
+		}
+	}
+	return out
+}
+
+// SuccessCount counts succeeded items.
+func (r BatchResult[O]) SuccessCount() int { return r.count(ItemSucceeded) }
+
+// FailureCount counts failed items.
+func (r BatchResult[O]) FailureCount() int { return r.count(ItemFailed) }
+
+// TotalCount counts started items.
+func (r BatchResult[O]) TotalCount() int { return len(r.Items) }
+
+func (r BatchResult[O]) count(s ItemStatus) int {
+	n := 0
+	for _, it := range r.Items {
+		if it.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Status is FAILED when any item failed, SUCCEEDED otherwise.
+func (r BatchResult[O]) Status() string {
+	if r.FailureCount() > 0 {
+		return string(wire.StatusFailed)
+	}
+	return string(wire.StatusSucceeded)
+}
+
+// Err returns the first failed item's error, or nil.
+func (r BatchResult[O]) Err() error {
+	for _, it := range r.Items {
+		if it.Status == ItemFailed {
+			return it.Err
+		}
+	}
+	return nil
+}
+
+// batchJSON is the cross-SDK checkpoint format of a batch result.
+type batchJSON struct {
+	All              []batchItemJSON  `json:"all"`
+	CompletionReason CompletionReason `json:"completionReason"`
+}
+
+type batchItemJSON struct {
+	Result json.RawMessage   `json:"result,omitempty"`
+	Error  *wire.ErrorObject `json:"error,omitempty"`
+	Index  int               `json:"index"`
+	Status ItemStatus        `json:"status"`
+}
+
+// MarshalJSON writes the cross-SDK format
+// {"all":[{"result":…,"index":0,"status":"SUCCEEDED"},…],"completionReason":…}.
+func (r BatchResult[O]) MarshalJSON() ([]byte, error) {
+	out := batchJSON{All: make([]batchItemJSON, 0, len(r.Items)), CompletionReason: r.CompletionReason}
+	for _, it := range r.Items {
+		item := batchItemJSON{Index: it.Index, Status: it.Status}
+		switch it.Status {
+		case ItemSucceeded:
+			raw, err := json.Marshal(it.Result)
+			if err != nil {
+				return nil, fmt.Errorf("encode result of item %d: %w", it.Index, err)
+			}
+			item.Result = raw
+		case ItemFailed:
+			item.Error = errorObject(it.Err)
+		}
+		out.All = append(out.All, item)
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads the format MarshalJSON writes.
+func (r *BatchResult[O]) UnmarshalJSON(data []byte) error {
+	var in batchJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	r.CompletionReason = in.CompletionReason
+	r.Items = make([]BatchItem[O], 0, len(in.All))
+	for _, it := range in.All {
+		item := BatchItem[O]{Index: it.Index, Status: it.Status}
+		switch it.Status {
+		case ItemSucceeded:
+			if len(it.Result) > 0 {
+				if err := json.Unmarshal(it.Result, &item.Result); err != nil {
+					return fmt.Errorf("decode result of item %d: %w", it.Index, err)
+				}
+			}
+		case ItemFailed:
+			item.Err = operationError("map item", "", it.Error)
+		}
+		r.Items = append(r.Items, item)
+	}
+	return nil
+}
+
+// Nesting says how Map records its items.
+type Nesting int
+
+const (
+	// NestingNested records each item as a CONTEXT operation of its own
+	// (the default).
+	NestingNested Nesting = iota
+	// NestingFlat records no operation per item: the items' inner
+	// operations belong directly to the Map. Fewer checkpoints, but an item
+	// body re-runs on every replay until the Map has finished.
+	NestingFlat
+)
+
+// CompletionConfig decides when a Map stops. Nil fields are unset. With no
+// field set, every item runs and failures are only reported in the result.
+type CompletionConfig struct {
+	// MinSuccessful completes the batch once this many items succeeded.
+	MinSuccessful *int
+	// ToleratedFailureCount stops the batch once more items failed.
+	ToleratedFailureCount *int
+	// ToleratedFailurePercentage stops the batch once more than this
+	// percentage of all items failed.
+	ToleratedFailurePercentage *float64
+}
+
+// MapOption configures Map.
+type MapOption func(*mapConfig)
+
+type mapConfig struct {
+	maxConcurrency int
+	completion     CompletionConfig
+	namer          func(index int) string
+	itemSerdes     Serdes
+	batchSerdes    Serdes
+	nesting        Nesting
+}
+
+// WithMaxConcurrency limits how many items run at once (default: no limit).
+func WithMaxConcurrency(n int) MapOption { return func(c *mapConfig) { c.maxConcurrency = n } }
+
+// WithCompletion sets the completion policy.
+func WithCompletion(cc CompletionConfig) MapOption { return func(c *mapConfig) { c.completion = cc } }
+
+// WithItemNamer names item i's operation (default "map-item-<i>").
+func WithItemNamer(f func(index int) string) MapOption { return func(c *mapConfig) { c.namer = f } }
+
+// WithItemSerdes sets how each item's result is checkpointed (default JSON).
+func WithItemSerdes(s Serdes) MapOption { return func(c *mapConfig) { c.itemSerdes = s } }
+
+// WithBatchSerdes sets how the whole BatchResult is checkpointed (default
+// JSON in the cross-SDK format).
+func WithBatchSerdes(s Serdes) MapOption { return func(c *mapConfig) { c.batchSerdes = s } }
+
+// WithNesting chooses how items are recorded.
+func WithNesting(n Nesting) MapOption { return func(c *mapConfig) { c.nesting = n } }
+
+// Map runs fn for every item, each in a child context of its own, with at
+// most WithMaxConcurrency items at once, and records the batch as one
+// CONTEXT operation. Items start in index order. Item failures do not make
+// Map fail: they are reported in the BatchResult (see Err). Map returns an
+// error only when it cannot run (bad options, suspension, checkpoint
+// failures).
+func Map[I, O any](ctx Context, name string, items []I, fn func(ctx Context, item I, index int) (O, error), opts ...MapOption) (BatchResult[O], error) {
+	cfg := mapConfig{}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var result BatchResult[O]
+	if cfg.maxConcurrency < 0 {
+		return result, fmt.Errorf("durable: map %q: max concurrency must be at least 1, got %d", name, cfg.maxConcurrency)
+	}
+	if err := cfg.completion.validate(); err != nil {
+		return result, fmt.Errorf("durable: map %q: %w", name, err)
+	}
+	itemSerdes := serdesOr(cfg.itemSerdes)
+	batchSerdes := serdesOr(cfg.batchSerdes)
+	parent := ctx.workflow()
+	err := parent.runChild(parent.claim(), childSpec{
+		name:    name,
+		subType: wire.SubTypeMap,
+		body: func(batchCtx Context) (string, error) {
+			outcomes, reason, err := batchCtx.workflow().runBatch(batchSpec{
+				count:          len(items),
+				maxConcurrency: cfg.maxConcurrency,
+				completion:     cfg.completion,
+				nesting:        cfg.nesting,
+				name: func(i int) string {
+					if cfg.namer != nil {
+						if n := cfg.namer(i); n != "" {
+							return n
+						}
+					}
+					return fmt.Sprintf("map-item-%d", i)
+				},
+				item: func(itemCtx Context, i int) (string, error) {
+					v, err := fn(itemCtx, items[i], i)
+					if err != nil {
+						return "", err
+					}
+					_, data, err := roundTrip(itemSerdes, v)
+					return data, err
+				},
+			})
+			if err != nil {
+				return "", err
+			}
+			result = BatchResult[O]{CompletionReason: reason, Items: make([]BatchItem[O], 0, len(outcomes))}
+			for _, oc := range outcomes {
+				item := BatchItem[O]{Index: oc.index, Status: oc.status, Err: oc.err}
+				if oc.status == ItemSucceeded {
+					v, err := decode[O](itemSerdes, oc.data)
+					if err != nil {
+						return "", err
+					}
+					item.Result = v
+				}
+				result.Items = append(result.Items, item)
+			}
+			data, err := batchSerdes.Serialize(result)
+			if err != nil {
+				return "", &SerdesError{Err: err}
+			}
+			return data, nil
+		},
+		replay: func(data string) error {
+			v, err := decode[BatchResult[O]](batchSerdes, data)
+			result = v
+			return err
+		},
+	})
+	return result, err
+}
+
+func (c CompletionConfig) validate() error {
+	switch {
+	case c.MinSuccessful != nil && *c.MinSuccessful < 1:
+		return errors.New("CompletionConfig.MinSuccessful must be at least 1")
+	case c.ToleratedFailureCount != nil && *c.ToleratedFailureCount < 0:
+		return errors.New("CompletionConfig.ToleratedFailureCount must not be negative")
+	case c.ToleratedFailurePercentage != nil && (*c.ToleratedFailurePercentage < 0 || *c.ToleratedFailurePercentage > 100):
+		return errors.New("CompletionConfig.ToleratedFailurePercentage must be between 0 and 100")
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package durable
+
+import (
+	"fmt"
+	"time"
+)
+
+// WaitDecision is a wait strategy's answer after one condition check.
+type WaitDecision struct {
+	// Continue asks for another check after Delay; false ends the wait with
+	// the current state as the result.
+	Continue bool
+	// Delay before the next check, rounded up to whole seconds (at least 1).
+	Delay time.Duration
+}
+
+// WaitStrategy decides, after check number attempt (1-based) produced
+// state, whether to check again and when. It must be a pure function of its
+// arguments: no clock reads. An error fails the operation.
+type WaitStrategy[S any] func(state S, attempt int) (WaitDecision, error)
+
+// ConditionConfig configures WaitForCondition.
+type ConditionConfig[S any] struct {
+	// InitialState is the state the first check receives.
+	InitialState S
+	// WaitStrategy is required.
+	WaitStrategy WaitStrategy[S]
+	// Serdes checkpoints the state between checks (default JSON).
+	Serdes Serdes
+}
+
+// WaitPolicy builds a WaitStrategy from a stop condition and a backoff
+// schedule. Zero fields take the defaults: 60 attempts, 5 s initial delay,
+// rate 1.5, 300 s cap, full jitter.
+type WaitPolicy[S any] struct {
+	Done         func(S) bool
+	MaxAttempts  int
+	InitialDelay time.Duration
+	MaxDelay     time.Duration
+	BackoffRate  float64
+	Jitter       Jitter
+}
+
+// ErrWaitAttemptsExceeded is returned by a WaitPolicy strategy when the
+// condition is still unmet after MaxAttempts checks.
+type ErrWaitAttemptsExceeded struct{ Attempts int }
+
+// Error says how many checks ran.
+func (e *ErrWaitAttemptsExceeded) Error() string {
+	return fmt.Sprintf("condition not met after %d checks", e.Attempts)
+}
+
+// ErrorType names the error in checkpoints.
+func (e *ErrWaitAttemptsExceeded) ErrorType() string { return "WaitAttemptsExceeded" }
+
+// Strategy returns the WaitStrategy the policy describes.
+func (p WaitPolicy[S]) Strategy() WaitStrategy[S] {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 60
+	}
+	if p.InitialDelay <= 0 {
+		p.InitialDelay = 5 * time.Second
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = 300 * time.Second
+	}
+	if p.BackoffRate <= 0 {
+		p.BackoffRate = 1.5
+	}
+	return func(state S, attempt int) (WaitDecision, error) {
+		if p.Done != nil && p.Done(state) {
+			return WaitDecision{}, nil
+		}
+		if attempt >= p.MaxAttempts {
+			return WaitDecision{}, &ErrWaitAttemptsExceeded{Attempts: attempt}
+		}
+		return WaitDecision{Continue: true, Delay: backoff(p.InitialDelay, p.MaxDelay, p.BackoffRate, p.Jitter, attempt)}, nil
+	}
+}
+
+// WaitForCondition polls: it runs check with the current state (first with
+// InitialState, immediately), then asks the wait strategy whether to check
+// again. Between checks the state is checkpointed and the execution
+// suspends. It returns the final state, or an *OperationError if a check or
+// the strategy failed.
+func WaitForCondition[S any](ctx Context, name string, check func(StepContext, S) (S, error), cfg ConditionConfig[S]) (S, error) {
+	var zero S
+	if cfg.WaitStrategy == nil {
+		return zero, fmt.Errorf("durable: wait for condition %q: ConditionConfig.WaitStrategy is required", name)
+	}
+	serdes := serdesOr(cfg.Serdes)
+	var out S
+	err := ctx.workflow().runCondition(conditionSpec{
+		name:   name,
+		serdes: serdes,
+		initial: func() (string, error) {
+			_, data, err := roundTrip(serdes, cfg.InitialState)
+			return data, err
+		},
+		check: func(sc StepContext, stateData string, attempt int) (string, WaitDecision, error) {
+			state, err := decode[S](serdes, stateData)
+			if err != nil {
+				return "", WaitDecision{}, err
+			}
+			next, err := check(sc, state)
+			if err != nil {
+				return "", WaitDecision{}, err
+			}
+			next, data, err := roundTrip(serdes, next)
+			if err != nil {
+				return "", WaitDecision{}, err
+			}
+			decision, err := cfg.WaitStrategy(next, attempt)
+			return data, decision, err
+		},
+		result: func(data string) error {
+			v, err := decode[S](serdes, data)
+			out = v
+			return err
+		},
+	})
+	return out, err
+}

@@ -1,0 +1,135 @@
+package durable
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/bedrockvideo/pipeline/durable/wire"
+)
+
+// OperationError is the error a failed durable operation returns. It is
+// rebuilt from the checkpointed error object, so it is the same on the first
+// run and on every replay; the original Go error value is not preserved,
+// only its type name, message and data.
+type OperationError struct {
+	// Kind names the operation: "step", "wait for condition",
+	// "child context".
+	Kind string
+	// Name is the operation's name, if it has one.
+	Name string
+	// Type is the recorded error type (for Go errors, the type's name; an
+	// error may choose it with an ErrorType() string method).
+	Type string
+	// Message is the recorded error message.
+	Message string
+	// Data is optional machine-readable detail.
+	Data string
+}
+
+// Error describes the failed operation and the recorded error.
+func (e *OperationError) Error() string {
+	if e.Name != "" {
+		return fmt.Sprintf("%s %q failed: %s: %s", e.Kind, e.Name, e.Type, e.Message)
+	}
+	return fmt.Sprintf("%s failed: %s: %s", e.Kind, e.Type, e.Message)
+}
+
+// Object returns the error as the service records it.
+func (e *OperationError) Object() *wire.ErrorObject {
+	return &wire.ErrorObject{ErrorType: e.Type, ErrorMessage: e.Message, ErrorData: e.Data}
+}
+
+// StepInterruptedError is the failure recorded for an at-most-once step
+// whose attempt started in an earlier invocation that never finished it.
+type StepInterruptedError struct {
+	Name string
+}
+
+// Error says the attempt was interrupted.
+func (e *StepInterruptedError) Error() string {
+	return fmt.Sprintf("step %q was interrupted before its result was recorded; at-most-once semantics forbid running the attempt again", e.Name)
+}
+
+// ErrorType names the error in checkpoints.
+func (e *StepInterruptedError) ErrorType() string { return "StepInterruptedError" }
+
+// NonDeterministicError reports that the handler, on replay, asked for a
+// different operation than the one recorded at the same position: the code
+// changed between deployments or depends on something other than its input
+// and recorded results. It fails the execution.
+type NonDeterministicError struct {
+	ID       string
+	Recorded string
+	Current  string
+}
+
+// Error says what was recorded and what runs now.
+func (e *NonDeterministicError) Error() string {
+	return fmt.Sprintf("durable: non-deterministic replay at operation %q: the checkpoint recorded %s, but the handler now runs %s; the handler code changed between deployments or is not deterministic", e.ID, e.Recorded, e.Current)
+}
+
+// ErrorType names the error in the execution's result.
+func (e *NonDeterministicError) ErrorType() string { return "NonDeterministicExecutionError" }
+
+// SerdesError reports a result that could not be serialized or deserialized.
+type SerdesError struct {
+	Err error
+}
+
+// Error describes the serialization failure.
+func (e *SerdesError) Error() string { return "durable: serialization failed: " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *SerdesError) Unwrap() error { return e.Err }
+
+// ErrorType names the error in checkpoints.
+func (e *SerdesError) ErrorType() string { return "SerdesError" }
+
+// errSuspended unwinds user code when the invocation suspends. Handlers that
+// see it from an operation must return it (or any error): the runtime
+// answers PENDING whatever the handler returns.
+var errSuspended = errors.New("durable: execution suspended; this invocation is ending and a later one will resume it")
+
+// IsSuspended reports whether err means the invocation is suspending. Code
+// that handles operation errors should pass such errors through unchanged.
+func IsSuspended(err error) bool { return errors.Is(err, errSuspended) }
+
+// errorObject converts a Go error into the recorded error object.
+func errorObject(err error) *wire.ErrorObject {
+	var opErr *OperationError
+	if errors.As(err, &opErr) {
+		return opErr.Object()
+	}
+	return &wire.ErrorObject{ErrorType: errorTypeName(err), ErrorMessage: err.Error()}
+}
+
+// errorTypeName is the name recorded as ErrorType: the error's own
+// ErrorType() method when it has one, else its Go type name; errors made by
+// errors.New and fmt.Errorf are recorded as "Error".
+func errorTypeName(err error) string {
+	if typed, ok := err.(interface{ ErrorType() string }); ok {
+		return typed.ErrorType()
+	}
+	t := reflect.TypeOf(err)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t.Name() == "", t.PkgPath() == "errors", t.PkgPath() == "fmt":
+		return "Error"
+	}
+	return t.Name()
+}
+
+// operationError rebuilds the error of a failed operation from its record.
+func operationError(kind, name string, obj *wire.ErrorObject) *OperationError {
+	e := &OperationError{Kind: kind, Name: name}
+	if obj != nil {
+		e.Type, e.Message, e.Data = obj.ErrorType, obj.ErrorMessage, obj.ErrorData
+	}
+	if e.Type == "" {
+		e.Type = "Error"
+	}
+	return e
+}
