@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/bedrockvideo/pipeline/durable/wire"
 )
@@ -295,4 +298,155 @@ func (c CompletionConfig) validate() error {
 		return errors.New("CompletionConfig.ToleratedFailurePercentage must be between 0 and 100")
 	}
 	return nil
+}
+
+// batchSpec describes a Map's items for the engine.
+type batchSpec struct {
+	count          int
+	maxConcurrency int
+	completion     CompletionConfig
+	nesting        Nesting
+	name           func(int) string
+	item           func(Context, int) (string, error)
+}
+
+// itemOutcome is one item's serialized outcome.
+type itemOutcome struct {
+	index  int
+	status ItemStatus
+	data   string
+	err    error
+}
+
+// runBatch runs a Map's items inside the Map's own scope s: each item gets
+// the next positional id in index order, runs in a goroutine of its own,
+// and the completion policy is checked after each item ends (§5.7).
+func (s *scope) runBatch(spec batchSpec) ([]itemOutcome, CompletionReason, error) {
+	coord := s.exec.coord
+	results := make(chan itemOutcome, spec.count)
+	var (
+		mu        sync.Mutex // guards closed against item goroutines
+		closed    bool
+		abandoned = &atomic.Bool{}
+		outcomes  = make([]itemOutcome, 0, spec.count)
+		running   = map[int]bool{}
+		succeeded int
+		failedN   int
+		reason    CompletionReason
+		abort     error
+		next      int
+	)
+	start := func(i int) {
+		id := s.claim()
+		itemScope := *s
+		itemScope.abandoned = abandoned
+		running[i] = true
+		coord.enter()
+		go func() {
+			oc := itemOutcome{index: i}
+			var data string
+			var err error
+			if spec.nesting == NestingFlat {
+				data, err = spec.item(itemScope.child(id, "", itemScope.virtualMode(id)), i)
+				if err != nil && !isControl(err) {
+					err = operationError("map item", spec.name(i), errorObject(err))
+				}
+			} else {
+				err = itemScope.runChild(id, childSpec{
+					name:    spec.name(i),
+					subType: wire.SubTypeMapIteration,
+					body: func(c Context) (string, error) {
+						d, err := spec.item(c, i)
+						data = d
+						return d, err
+					},
+					replay: func(d string) error { data = d; return nil },
+				})
+			}
+			switch {
+			case err == nil:
+				oc.status, oc.data = ItemSucceeded, data
+			case isControl(err):
+				oc.err = err
+			default:
+				oc.status, oc.err = ItemFailed, err
+			}
+			mu.Lock()
+			if !closed {
+				coord.enter() // handed to the waiting batch goroutine
+				results <- oc
+			}
+			mu.Unlock()
+			coord.leave()
+		}()
+	}
+	stopped := false
+	for {
+		for !stopped && abort == nil && next < spec.count && (spec.maxConcurrency == 0 || len(running) < spec.maxConcurrency) {
+			if err := s.usable(); err != nil {
+				abort = err
+				break
+			}
+			start(next)
+			next++
+		}
+		if len(running) == 0 {
+			break
+		}
+		coord.leave()
+		oc := <-results
+		delete(running, oc.index)
+		if oc.err != nil && oc.status == "" {
+			if abort == nil {
+				abort = oc.err
+			}
+			continue
+		}
+		outcomes = append(outcomes, oc)
+		if oc.status == ItemSucceeded {
+			succeeded++
+		} else {
+			failedN++
+		}
+		if r, stop := spec.completion.decide(succeeded, failedN, spec.count); stop {
+			reason, stopped = r, true
+			if len(running) > 0 {
+				break
+			}
+		}
+	}
+	mu.Lock()
+	closed = true
+	for len(results) > 0 {
+		<-results
+		coord.leave()
+	}
+	mu.Unlock()
+	if abort != nil {
+		return nil, "", abort
+	}
+	abandoned.Store(len(running) > 0)
+	for i := range running {
+		outcomes = append(outcomes, itemOutcome{index: i, status: ItemStarted})
+	}
+	if reason == "" {
+		reason = AllCompleted
+	}
+	slices.SortFunc(outcomes, func(a, b itemOutcome) int { return a.index - b.index })
+	return outcomes, reason, nil
+}
+
+// decide applies the completion policy after an item ended.
+func (c CompletionConfig) decide(succeeded, failed, total int) (CompletionReason, bool) {
+	switch {
+	case c.ToleratedFailureCount != nil && failed > *c.ToleratedFailureCount:
+		return FailureToleranceExceeded, true
+	case c.ToleratedFailurePercentage != nil && total > 0 && float64(failed)*100/float64(total) > *c.ToleratedFailurePercentage:
+		return FailureToleranceExceeded, true
+	case succeeded+failed == total:
+		return AllCompleted, true
+	case c.MinSuccessful != nil && succeeded >= *c.MinSuccessful:
+		return MinSuccessfulReached, true
+	}
+	return "", false
 }

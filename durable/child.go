@@ -1,6 +1,10 @@
 package durable
 
-import "github.com/bedrockvideo/pipeline/durable/wire"
+import (
+	"fmt"
+
+	"github.com/bedrockvideo/pipeline/durable/wire"
+)
 
 // ChildOption configures RunInChildContext.
 type ChildOption func(*childConfig)
@@ -46,4 +50,82 @@ func RunInChildContext[O any](ctx Context, name string, fn func(Context) (O, err
 		},
 	})
 	return out, err
+}
+
+// maxContextResult is the largest child result recorded inline; a larger
+// one is recorded with ReplayChildren, and replay re-runs the child (§5.6).
+const maxContextResult = 256 * 1024
+
+// childSpec describes a child context for the engine; body and replay
+// close over the typed result.
+type childSpec struct {
+	name    string
+	subType string
+	body    func(Context) (string, error)
+	replay  func(string) error
+}
+
+// runChild runs or replays the child context with positional id id, which
+// the caller claimed from this scope (§5.6).
+func (s *scope) runChild(id string, spec childSpec) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	wid, op, found, err := s.lookup(id, wire.TypeContext, spec.subType, spec.name)
+	if err != nil {
+		return err
+	}
+	mode := modeLive
+	if found {
+		details := op.ContextDetails
+		if details == nil {
+			details = &wire.ContextDetails{}
+		}
+		switch op.Status {
+		case wire.StatusSucceeded:
+			s.observed(wid)
+			if !details.ReplayChildren {
+				return spec.replay(details.Result)
+			}
+			_, err := spec.body(s.child(id, wid, modeReplaySucceeded))
+			return err
+		case wire.StatusFailed:
+			s.observed(wid)
+			return operationError("child context", spec.name, details.Error)
+		case wire.StatusStarted:
+			mode = modeReplay
+			if _, ok := s.exec.state.get(wireID(id + "-1")); !ok {
+				mode = modeLive
+			}
+		default:
+			return fmt.Errorf("durable: child context %q has unexpected status %s", spec.name, op.Status)
+		}
+	} else {
+		if err := s.exec.cp.post(s, s.update(wid, wire.TypeContext, spec.subType, spec.name, wire.ActionStart)); err != nil {
+			return err
+		}
+	}
+	child := s.child(id, wid, mode)
+	data, bodyErr := spec.body(child)
+	if bodyErr != nil {
+		if isControl(bodyErr) {
+			return bodyErr
+		}
+		u := s.update(wid, wire.TypeContext, spec.subType, spec.name, wire.ActionFail)
+		u.Error = errorObject(bodyErr)
+		if err := s.exec.cp.send(s, u); err != nil {
+			return err
+		}
+		return operationError("child context", spec.name, u.Error)
+	}
+	if child.mode == modeLive {
+		s.resumed()
+	}
+	u := s.update(wid, wire.TypeContext, spec.subType, spec.name, wire.ActionSucceed)
+	if len(data) > maxContextResult {
+		u.ContextOptions = &wire.ContextOptions{ReplayChildren: true}
+	} else {
+		u.Payload = data
+	}
+	return s.exec.cp.send(s, u)
 }

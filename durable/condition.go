@@ -3,6 +3,8 @@ package durable
 import (
 	"fmt"
 	"time"
+
+	"github.com/bedrockvideo/pipeline/durable/wire"
 )
 
 // WaitDecision is a wait strategy's answer after one condition check.
@@ -120,4 +122,97 @@ func WaitForCondition[S any](ctx Context, name string, check func(StepContext, S
 		},
 	})
 	return out, err
+}
+
+// conditionSpec describes a wait-for-condition for the engine; the closures
+// hold the typed state.
+type conditionSpec struct {
+	name    string
+	serdes  Serdes
+	initial func() (string, error)
+	check   func(sc StepContext, stateData string, attempt int) (string, WaitDecision, error)
+	result  func(string) error
+}
+
+// runCondition runs or replays a wait-for-condition: one STEP operation
+// whose RETRY payloads carry the state between checks (§5.3).
+func (s *scope) runCondition(spec conditionSpec) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	const typ, sub = wire.TypeStep, wire.SubTypeWaitForCondition
+	wid, op, found, err := s.lookup(s.claim(), typ, sub, spec.name)
+	if err != nil {
+		return err
+	}
+	for {
+		if found {
+			switch op.Status {
+			case wire.StatusSucceeded:
+				s.observed(wid)
+				return spec.result(stepResult(op))
+			case wire.StatusFailed:
+				s.observed(wid)
+				return operationError("wait for condition", spec.name, stepError(op))
+			case wire.StatusPending:
+				s.resumed()
+				if err := s.awaitRetry(wid, op); err != nil {
+					return err
+				}
+				op, _ = s.exec.state.get(wid)
+				continue
+			case wire.StatusStarted, wire.StatusReady:
+				s.resumed()
+			default:
+				return fmt.Errorf("durable: wait for condition %q has unexpected status %s", spec.name, op.Status)
+			}
+		}
+		state := stepResult(op)
+		if state == "" {
+			if state, err = spec.initial(); err != nil {
+				return err
+			}
+		}
+		if !found || op.Status == wire.StatusReady {
+			if err := s.exec.cp.post(s, s.update(wid, typ, sub, spec.name, wire.ActionStart)); err != nil {
+				return err
+			}
+		}
+		attempt := attemptOf(op)
+		sc := &stepContext{Context: s.Context, scope: s, id: wid, name: spec.name, attempt: attempt}
+		type checked struct {
+			state    string
+			decision WaitDecision
+		}
+		res, checkErr := runBody(func() (checked, error) {
+			next, decision, err := spec.check(sc, state, attempt)
+			return checked{next, decision}, err
+		})
+		if checkErr != nil {
+			if isControl(checkErr) && s.Err() != nil {
+				return checkErr
+			}
+			u := s.update(wid, typ, sub, spec.name, wire.ActionFail)
+			u.Error = errorObject(checkErr)
+			if err := s.exec.cp.send(s, u); err != nil {
+				return err
+			}
+			return operationError("wait for condition", spec.name, u.Error)
+		}
+		if !res.decision.Continue {
+			u := s.update(wid, typ, sub, spec.name, wire.ActionSucceed)
+			u.Payload = res.state
+			if err := s.exec.cp.send(s, u); err != nil {
+				return err
+			}
+			return spec.result(res.state)
+		}
+		u := s.update(wid, typ, sub, spec.name, wire.ActionRetry)
+		u.Payload = res.state
+		u.StepOptions = &wire.StepOptions{NextAttemptDelaySeconds: wholeSeconds(res.decision.Delay)}
+		if err := s.exec.cp.send(s, u); err != nil {
+			return err
+		}
+		op, found = s.exec.state.get(wid)
+	}
 }

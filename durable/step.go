@@ -1,6 +1,12 @@
 package durable
 
-import "github.com/bedrockvideo/pipeline/durable/wire"
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bedrockvideo/pipeline/durable/wire"
+)
 
 // Semantics says how often a step body may run for one attempt.
 type Semantics int
@@ -68,4 +74,143 @@ func Step[O any](ctx Context, name string, fn func(StepContext) (O, error), opts
 		},
 	})
 	return out, err
+}
+
+// stepSpec describes one step for the engine; body and replay close over
+// the typed result.
+type stepSpec struct {
+	name      string
+	subType   string
+	semantics Semantics
+	serdes    Serdes
+	retry     RetryStrategy
+	body      func(StepContext) (string, error)
+	replay    func(string) error
+}
+
+// runStep runs or replays a step (§5.1).
+func (s *scope) runStep(spec stepSpec) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	wid, op, found, err := s.lookup(s.claim(), wire.TypeStep, spec.subType, spec.name)
+	if err != nil {
+		return err
+	}
+	for {
+		if found {
+			switch op.Status {
+			case wire.StatusSucceeded:
+				s.observed(wid)
+				return spec.replay(stepResult(op))
+			case wire.StatusFailed:
+				s.observed(wid)
+				return operationError("step", spec.name, stepError(op))
+			case wire.StatusPending:
+				s.resumed()
+				if err := s.awaitRetry(wid, op); err != nil {
+					return err
+				}
+				op, _ = s.exec.state.get(wid)
+				continue
+			case wire.StatusStarted:
+				s.resumed()
+				if spec.semantics == AtMostOncePerRetry {
+					// The attempt started in an invocation that never
+					// recorded its end; it must not run again.
+					done, err := s.stepFailed(wid, spec, op, &StepInterruptedError{Name: spec.name})
+					if done {
+						return err
+					}
+					op, _ = s.exec.state.get(wid)
+					continue
+				}
+			case wire.StatusReady:
+				s.resumed()
+			default:
+				return fmt.Errorf("durable: step %q has unexpected status %s", spec.name, op.Status)
+			}
+		}
+		if !found || op.Status == wire.StatusReady {
+			start := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionStart)
+			if spec.semantics == AtMostOncePerRetry {
+				err = s.exec.cp.send(s, start)
+			} else {
+				err = s.exec.cp.post(s, start)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		sc := &stepContext{Context: s.Context, scope: s, id: wid, name: spec.name, attempt: attemptOf(op)}
+		data, bodyErr := runBody(func() (string, error) { return spec.body(sc) })
+		if bodyErr == nil {
+			u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionSucceed)
+			u.Payload = data
+			return s.exec.cp.send(s, u)
+		}
+		if isControl(bodyErr) && s.Err() != nil {
+			return bodyErr
+		}
+		done, err := s.stepFailed(wid, spec, op, bodyErr)
+		if done {
+			return err
+		}
+		op, found = s.exec.state.get(wid)
+	}
+}
+
+// stepFailed records a failed attempt: a RETRY if the strategy wants
+// another attempt (done is false; the step is now PENDING), else a FAIL.
+func (s *scope) stepFailed(wid string, spec stepSpec, op wire.Operation, cause error) (done bool, err error) {
+	obj := errorObject(cause)
+	var serdesErr *SerdesError
+	decision := RetryDecision{}
+	if !errors.As(cause, &serdesErr) {
+		decision = spec.retry(cause, attemptOf(op))
+	}
+	if decision.Retry {
+		u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionRetry)
+		u.Error = obj
+		u.StepOptions = &wire.StepOptions{NextAttemptDelaySeconds: wholeSeconds(decision.Delay)}
+		return false, s.exec.cp.send(s, u)
+	}
+	u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionFail)
+	u.Error = obj
+	if err := s.exec.cp.send(s, u); err != nil {
+		return true, err
+	}
+	return true, operationError("step", spec.name, obj)
+}
+
+// awaitRetry blocks until a PENDING step's timer fires (the service marks
+// it READY) or the invocation suspends.
+func (s *scope) awaitRetry(wid string, op wire.Operation) error {
+	var due time.Time
+	if op.StepDetails != nil {
+		due = op.StepDetails.NextAttemptTimestamp.Time
+	}
+	return s.exec.coord.block(s, wid, due, func(op wire.Operation) bool { return op.Status != wire.StatusPending })
+}
+
+// attemptOf is the 1-based number of the attempt about to run.
+func attemptOf(op wire.Operation) int {
+	if op.StepDetails == nil {
+		return 1
+	}
+	return op.StepDetails.Attempt + 1
+}
+
+func stepResult(op wire.Operation) string {
+	if op.StepDetails == nil {
+		return ""
+	}
+	return op.StepDetails.Result
+}
+
+func stepError(op wire.Operation) *wire.ErrorObject {
+	if op.StepDetails == nil {
+		return nil
+	}
+	return op.StepDetails.Error
 }

@@ -3,6 +3,8 @@ package durable
 import (
 	"fmt"
 	"time"
+
+	"github.com/bedrockvideo/pipeline/durable/wire"
 )
 
 // MinWait is the shortest wait the service accepts.
@@ -16,4 +18,42 @@ func Wait(ctx Context, name string, d time.Duration) error {
 		return fmt.Errorf("durable: wait %q: duration %v is shorter than the minimum of %v", name, d, MinWait)
 	}
 	return ctx.workflow().runWait(name, wholeSeconds(d))
+}
+
+// runWait starts or resumes a timed wait (§5.2).
+func (s *scope) runWait(name string, seconds int32) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	wid, op, found, err := s.lookup(s.claim(), wire.TypeWait, wire.SubTypeWait, name)
+	if err != nil {
+		return err
+	}
+	if !found {
+		u := s.update(wid, wire.TypeWait, wire.SubTypeWait, name, wire.ActionStart)
+		u.WaitOptions = &wire.WaitOptions{WaitSeconds: seconds}
+		if err := s.exec.cp.send(s, u); err != nil {
+			return err
+		}
+		op, _ = s.exec.state.get(wid)
+	}
+	switch op.Status {
+	case wire.StatusSucceeded, wire.StatusCancelled:
+		s.observed(wid)
+		return nil
+	case wire.StatusStarted:
+		s.resumed()
+		var due time.Time
+		if op.WaitDetails != nil {
+			due = op.WaitDetails.ScheduledEndTimestamp.Time
+		}
+		if err := s.exec.coord.block(s, wid, due, func(op wire.Operation) bool { return op.Status.Terminal() }); err != nil {
+			return err
+		}
+		op, _ = s.exec.state.get(wid)
+		if op.Status == wire.StatusSucceeded || op.Status == wire.StatusCancelled {
+			return nil
+		}
+	}
+	return fmt.Errorf("durable: wait %q ended with status %s", name, op.Status)
 }

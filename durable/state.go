@@ -1,0 +1,147 @@
+package durable
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"sync"
+	"time"
+
+	"github.com/bedrockvideo/pipeline/durable/wire"
+)
+
+// wireID turns a positional operation id ("1", "2-1", ...) into the id sent
+// to the service: the first 16 hex digits of its MD5, as the official Go
+// and JavaScript SDKs do (§6.2), so histories stay comparable across SDKs.
+func wireID(positional string) string {
+	sum := md5.Sum([]byte(positional))
+	return hex.EncodeToString(sum[:8])
+}
+
+// operationStore is the invocation's view of the execution's operations,
+// keyed by wire id. It is shared by every goroutine of the invocation.
+type operationStore struct {
+	mu  sync.RWMutex
+	ops map[string]*wire.Operation
+}
+
+func newOperationStore(ops []wire.Operation) *operationStore {
+	s := &operationStore{ops: make(map[string]*wire.Operation, len(ops))}
+	for i := range ops {
+		s.ops[ops[i].Id] = &ops[i]
+	}
+	return s
+}
+
+// get returns the operation with wire id id.
+func (s *operationStore) get(id string) (wire.Operation, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	op, ok := s.ops[id]
+	if !ok {
+		return wire.Operation{}, false
+	}
+	return *op, true
+}
+
+// len counts the operations.
+func (s *operationStore) len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.ops)
+}
+
+// execution returns the EXECUTION operation.
+func (s *operationStore) execution() (wire.Operation, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, op := range s.ops {
+		if op.Type == wire.TypeExecution {
+			return *op, true
+		}
+	}
+	return wire.Operation{}, false
+}
+
+// merge replaces the operations the service reported and returns their ids.
+func (s *operationStore) merge(ops []wire.Operation) []string {
+	if len(ops) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(ops))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range ops {
+		op := ops[i]
+		s.ops[op.Id] = &op
+		ids = append(ids, op.Id)
+	}
+	return ids
+}
+
+// apply records the effect of an update the service accepted, so the
+// invocation's view is right even when a response omits the operation.
+// Operations the response reports replace this local view afterwards.
+func (s *operationStore) apply(u wire.OperationUpdate, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	op, ok := s.ops[u.Id]
+	if !ok {
+		op = &wire.Operation{Id: u.Id, ParentId: u.ParentId, Name: u.Name, Type: u.Type, SubType: u.SubType, StartTimestamp: wire.At(now)}
+		s.ops[u.Id] = op
+	} else {
+		copied := *op
+		op = &copied
+		s.ops[u.Id] = op
+	}
+	switch u.Type {
+	case wire.TypeStep:
+		d := wire.StepDetails{}
+		if op.StepDetails != nil {
+			d = *op.StepDetails
+		}
+		switch u.Action {
+		case wire.ActionStart:
+			op.Status = wire.StatusStarted
+		case wire.ActionSucceed:
+			op.Status, d.Result, d.Error = wire.StatusSucceeded, u.Payload, nil
+		case wire.ActionFail:
+			op.Status, d.Error = wire.StatusFailed, u.Error
+		case wire.ActionRetry:
+			op.Status, d.Result, d.Error = wire.StatusPending, u.Payload, u.Error
+			d.Attempt++
+			if u.StepOptions != nil {
+				d.NextAttemptTimestamp = wire.At(now.Add(time.Duration(u.StepOptions.NextAttemptDelaySeconds) * time.Second))
+			}
+		}
+		op.StepDetails = &d
+	case wire.TypeWait:
+		if u.Action == wire.ActionStart {
+			op.Status = wire.StatusStarted
+			if u.WaitOptions != nil {
+				op.WaitDetails = &wire.WaitDetails{ScheduledEndTimestamp: wire.At(now.Add(time.Duration(u.WaitOptions.WaitSeconds) * time.Second))}
+			}
+		}
+	case wire.TypeContext:
+		d := wire.ContextDetails{}
+		switch u.Action {
+		case wire.ActionStart:
+			op.Status = wire.StatusStarted
+		case wire.ActionSucceed:
+			op.Status, d.Result = wire.StatusSucceeded, u.Payload
+			d.ReplayChildren = u.ContextOptions != nil && u.ContextOptions.ReplayChildren
+		case wire.ActionFail:
+			op.Status, d.Error = wire.StatusFailed, u.Error
+		}
+		op.ContextDetails = &d
+	case wire.TypeExecution:
+		switch u.Action {
+		case wire.ActionSucceed:
+			op.Status = wire.StatusSucceeded
+		case wire.ActionFail:
+			op.Status = wire.StatusFailed
+		}
+	}
+	if op.Status.Terminal() {
+		op.EndTimestamp = wire.At(now)
+	}
+}
