@@ -145,3 +145,9 @@ func (s *operationStore) apply(u wire.OperationUpdate, now time.Time) {
 		op.EndTimestamp = wire.At(now)
 	}
 }
+
+// OperationID returns the id the runtime records for the operation at
+// positional id positional ("1" for the first operation of the handler,
+// "2-1" for the first one inside the context started second). Tools that
+// build or inspect execution histories use it.
+func OperationID(positional string) string { return wireID(positional) }

@@ -49,7 +49,9 @@ func (t *Timestamp) UnmarshalJSON(data []byte) error {
 		}
 		return nil
 	}
-	if ms, err := strconv.ParseFloat(string(data), 64); err == nil {
+	if ms, err := strconv.ParseInt(string(data), 10, 64); err == nil {
+		t.Time = time.UnixMilli(ms).UTC()
+	} else if ms, err := strconv.ParseFloat(string(data), 64); err == nil {
 		t.Time = fromMillis(ms)
 	}
 	return nil
