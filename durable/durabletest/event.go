@@ -83,7 +83,7 @@ type EmptyDetails struct{}
 // EventPayload is a payload carried by an event (the API's EventInput and
 // EventResult): a JSON text in a string.
 type EventPayload struct {
-	Payload   string `json:"Payload"`
+	Payload   string `json:"Payload,omitempty"`
 	Truncated bool   `json:"Truncated,omitempty"`
 }
 
@@ -95,7 +95,8 @@ type EventError struct {
 
 // ResultDetails is the details of events that carry a result
 // (ExecutionSucceeded, ContextSucceeded, CallbackSucceeded,
-// ChainedInvokeSucceeded). Result is nil when no payload was recorded.
+// ChainedInvokeSucceeded). Result is always set; its Payload is empty when
+// no payload was recorded.
 type ResultDetails struct {
 	Result *EventPayload `json:"Result,omitempty"`
 }

@@ -1,12 +1,21 @@
 package durabletest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"reflect"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
 	"github.com/bedrockvideo/pipeline/durable"
+	"github.com/bedrockvideo/pipeline/durable/wire"
 )
 
 // DefaultMaxInvocations is the number of invocations after which a Runner
@@ -19,6 +28,9 @@ const DefaultMaxInvocations = 100
 type Runner[I, O any] struct {
 	cfg     config
 	service *Service
+	logs    *logSink
+	// start prepares the function for one run.
+	start func(ctx context.Context, r *runEnv) (invoker, error)
 }
 
 // Option configures a Runner.
@@ -57,7 +69,19 @@ const (
 )
 
 // String returns the fault's name.
-func (f Fault) String() string { panic("not implemented") }
+func (f Fault) String() string {
+	switch f {
+	case FaultThrottle:
+		return "FaultThrottle"
+	case FaultServerError:
+		return "FaultServerError"
+	case FaultStaleToken:
+		return "FaultStaleToken"
+	case FaultNoToken:
+		return "FaultNoToken"
+	}
+	return fmt.Sprintf("Fault(%d)", int(f))
+}
 
 // WithHandlerOptions adds runtime options given to durable.Wrap after the
 // runner's own (the execution client and log handler), so they can override
@@ -125,29 +149,328 @@ func WithEnv(kv ...string) Option { return func(c *config) { c.env = append(c.en
 
 // NewRunner returns a Runner that calls h in-process, wrapped by
 // durable.Wrap with the runner's Service as execution client, a JSON log
-// handler writing to the run's log buffer, and the WithHandlerOptions.
+// handler writing to the run's log buffer (and WithLogOutput), and the
+// WithHandlerOptions.
 func NewRunner[I, O any](h durable.Handler[I, O], opts ...Option) *Runner[I, O] {
-	panic("not implemented")
+	r := newRunner[I, O](opts)
+	var once sync.Once
+	var raw durable.RawHandler
+	r.start = func(ctx context.Context, env *runEnv) (invoker, error) {
+		once.Do(func() {
+			hopts := []durable.Option{
+				durable.WithExecutionClient(r.service),
+				durable.WithLogHandler(slog.NewJSONHandler(r.logs, nil)),
+			}
+			raw = durable.Wrap(h, append(hopts, r.cfg.handlerOpts...)...)
+		})
+		return &inProcess{h: raw, functionArn: r.service.FunctionArn()}, nil
+	}
+	return r
 }
 
 // NewRawRunner returns a Runner for any raw durable function. fn receives
 // the execution client to use (the runner's Service) and returns the raw
-// handler; it is called once per Runner. Input is the execution's input
-// JSON; the Result's Value is the raw result JSON.
+// handler; it is called once per Runner, at its first Run. Input is the
+// execution's input JSON; the Result's Value is the raw result JSON.
+// WithHandlerOptions does not apply; a handler that logs should write to
+// LogWriter.
 func NewRawRunner(fn func(client durable.ExecutionClient) durable.RawHandler, opts ...Option) *Runner[json.RawMessage, json.RawMessage] {
-	panic("not implemented")
+	r := newRunner[json.RawMessage, json.RawMessage](opts)
+	var once sync.Once
+	var raw durable.RawHandler
+	r.start = func(ctx context.Context, env *runEnv) (invoker, error) {
+		once.Do(func() { raw = fn(r.service) })
+		return &inProcess{h: raw, functionArn: r.service.FunctionArn()}, nil
+	}
+	return r
+}
+
+func newRunner[I, O any](opts []Option) *Runner[I, O] {
+	cfg := config{maxInvocations: DefaultMaxInvocations, functionTimeout: 15 * time.Minute}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.maxInvocations <= 0 {
+		cfg.maxInvocations = DefaultMaxInvocations
+	}
+	if cfg.functionTimeout <= 0 {
+		cfg.functionTimeout = 15 * time.Minute
+	}
+	return &Runner[I, O]{cfg: cfg, service: NewService(cfg.serviceOpts...), logs: &logSink{}}
 }
 
 // Service returns the runner's Service.
 func (r *Runner[I, O]) Service() *Service { return r.service }
 
+// LogWriter returns the writer the runner captures function logs from
+// during a run (into Result.Logs, and WithLogOutput). In-process handlers
+// built with NewRawRunner may log to it.
+func (r *Runner[I, O]) LogWriter() io.Writer { return r.logs }
+
+// runEnv is what an invoker needs from the run.
+type runEnv struct {
+	service *Service
+	logs    io.Writer
+	cfg     *config
+}
+
+// invokeRequest is one invocation for an invoker to deliver.
+type invokeRequest struct {
+	arn       string
+	requestID string
+	payload   []byte
+	// deadline is the real-time deadline of the invocation.
+	deadline time.Time
+	// abandoned is closed when the service gives up on the invocation; the
+	// invoker must then return promptly (its outcome is ignored).
+	abandoned <-chan struct{}
+}
+
+// invoker delivers invocations to a function.
+type invoker interface {
+	// invoke delivers one invocation and returns the function's response,
+	// or the invocation's error (an error response, a crash).
+	invoke(ctx context.Context, req invokeRequest) ([]byte, *wire.ErrorObject)
+	// close releases the function (stops a process).
+	close() error
+}
+
 // Run starts an execution with the given input (JSON-encoded into the
 // EXECUTION operation's InputPayload) and drives it to its end: it invokes
 // the function, fires due timers on the virtual clock between invocations,
 // and re-invokes until the execution succeeds, fails or times out, or the
-// invocation cap is reached. The error is for failures of the runner itself
-// (a bad input, ctx cancelled, a process that cannot start); the
-// execution's own failure is reported in the Result.
+// invocation cap is reached. A run also stops, with Status StatusRunning,
+// when the execution waits for something nothing local will deliver (a
+// callback or chained invoke). The error is for failures of the runner
+// itself (a bad input, ctx cancelled, a process that cannot start, a result
+// that does not decode into O); the execution's own failure is reported in
+// the Result.
 func (r *Runner[I, O]) Run(ctx context.Context, input I) (*Result[O], error) {
-	panic("not implemented")
+	in, err := json.Marshal(input)
+	if err != nil {
+		return nil, fmt.Errorf("durabletest: encode input: %w", err)
+	}
+	var logBuf bytes.Buffer
+	r.logs.set(&logBuf, r.cfg.logOutput)
+	defer r.logs.set(nil, nil)
+
+	env := &runEnv{service: r.service, logs: r.logs, cfg: &r.cfg}
+	inv, err := r.start(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			inv.close()
+		}
+	}()
+
+	svc := r.service
+	e := svc.startExecution(execConfig{
+		name:       r.cfg.executionName,
+		timeout:    r.cfg.executionTimeout,
+		crashAfter: r.cfg.crashAfter,
+		faults:     r.cfg.faults,
+	}, string(in))
+
+	res := &Result[O]{ExecutionArn: e.arn}
+	failed := false
+	for n := 0; ; n++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		svc.mu.Lock()
+		cont := e.status == StatusRunning
+		if cont && n > 0 {
+			cont = e.advance(failed)
+		}
+		if cont && e.invocations >= r.cfg.maxInvocations {
+			cont = false
+			res.CapReached = true
+		}
+		if !cont {
+			svc.mu.Unlock()
+			break
+		}
+		input, invn := e.beginInvocation()
+		payload, err := json.Marshal(input)
+		deadline := time.Now().Add(r.cfg.functionTimeout)
+		var execLeft time.Duration = -1
+		if !e.deadline.IsZero() {
+			execLeft = e.deadline.Sub(e.clock)
+		}
+		svc.mu.Unlock()
+		if err != nil {
+			return nil, fmt.Errorf("durabletest: encode invocation: %w", err)
+		}
+
+		// Watchdogs: the function timeout and the execution timeout end the
+		// invocation from the service's side.
+		stop := make(chan struct{})
+		go func() {
+			ft := time.NewTimer(time.Until(deadline))
+			defer ft.Stop()
+			var et <-chan time.Time
+			if execLeft >= 0 {
+				t := time.NewTimer(execLeft + time.Millisecond)
+				defer t.Stop()
+				et = t.C
+			}
+			select {
+			case <-stop:
+			case <-invn.abandoned:
+			case <-ft.C:
+				svc.mu.Lock()
+				e.abandon(&wire.ErrorObject{ErrorType: "Sandbox.Timedout", ErrorMessage: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", invn.requestID, r.cfg.functionTimeout.Seconds())})
+				svc.mu.Unlock()
+			case <-et:
+				svc.mu.Lock()
+				e.timeOut(e.now())
+				svc.mu.Unlock()
+			}
+		}()
+		out, invErr := inv.invoke(ctx, invokeRequest{
+			arn:       e.arn,
+			requestID: invn.requestID,
+			payload:   payload,
+			deadline:  deadline,
+			abandoned: invn.abandoned,
+		})
+		close(stop)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		svc.mu.Lock()
+		failed = e.endInvocation(invn, out, invErr)
+		svc.mu.Unlock()
+	}
+	closed = true
+	if err := inv.close(); err != nil {
+		return nil, err
+	}
+
+	svc.mu.Lock()
+	res.Status = e.status
+	res.RawResult = e.result
+	res.Error = cloneErr(e.err)
+	res.Invocations = e.invocations
+	res.Operations = make([]wire.Operation, len(e.ops))
+	for i, rec := range e.ops {
+		res.Operations[i] = cloneOp(&rec.op)
+	}
+	res.History = append([]Event(nil), e.history...)
+	svc.mu.Unlock()
+	res.Logs = logBuf.String()
+	if res.Status == StatusSucceeded && res.RawResult != "" {
+		if err := json.Unmarshal([]byte(res.RawResult), &res.Value); err != nil {
+			return res, fmt.Errorf("durabletest: decode result %.200q: %w", res.RawResult, err)
+		}
+	}
+	return res, nil
+}
+
+// logSink is the writer function logs go to: the current run's buffer and
+// the WithLogOutput writer.
+type logSink struct {
+	mu  sync.Mutex
+	buf *bytes.Buffer
+	out io.Writer
+}
+
+func (s *logSink) set(buf *bytes.Buffer, out io.Writer) {
+	s.mu.Lock()
+	s.buf, s.out = buf, out
+	s.mu.Unlock()
+}
+
+func (s *logSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.buf != nil {
+		s.buf.Write(p)
+	}
+	if s.out != nil {
+		s.out.Write(p)
+	}
+	return len(p), nil
+}
+
+// inProcess calls a raw handler in this process, each invocation on its own
+// goroutine, as a Lambda runtime would.
+type inProcess struct {
+	h           durable.RawHandler
+	functionArn string
+	wg          sync.WaitGroup
+}
+
+type handlerResult struct {
+	out []byte
+	err error
+}
+
+func (p *inProcess) invoke(ctx context.Context, req invokeRequest) ([]byte, *wire.ErrorObject) {
+	ictx, cancel := context.WithDeadline(ctx, req.deadline)
+	defer cancel()
+	ictx = lambdacontext.NewContext(ictx, &lambdacontext.LambdaContext{
+		AwsRequestID:       req.requestID,
+		InvokedFunctionArn: p.functionArn,
+	})
+	done := make(chan handlerResult, 1)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer func() {
+			if v := recover(); v != nil {
+				done <- handlerResult{err: &panicError{v}}
+			}
+		}()
+		out, err := p.h(ictx, req.payload)
+		done <- handlerResult{out, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			return nil, errorObject(res.err)
+		}
+		return res.out, nil
+	case <-req.abandoned:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, &wire.ErrorObject{ErrorType: "Runner.Cancelled", ErrorMessage: ctx.Err().Error()}
+	}
+}
+
+// close waits a little for abandoned invocations (their contexts are
+// cancelled) so they do not outlive the run.
+func (p *inProcess) close() error {
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	return nil
+}
+
+type panicError struct{ v any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.v) }
+
+// errorObject renders a handler error as aws-lambda-go reports it to the
+// Runtime API: the error's type name and message.
+func errorObject(err error) *wire.ErrorObject {
+	var pe *panicError
+	if errors.As(err, &pe) {
+		return &wire.ErrorObject{ErrorType: "Runtime.Panic", ErrorMessage: err.Error()}
+	}
+	t := reflect.TypeOf(err)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	name := t.Name()
+	if name == "" {
+		name = "error"
+	}
+	return &wire.ErrorObject{ErrorType: name, ErrorMessage: err.Error()}
 }
