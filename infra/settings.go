@@ -1,0 +1,325 @@
+package infra
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// Model identifiers the handler knows how to drive through Bedrock
+// asynchronous invocation.
+const (
+	// ModelNovaReelV10 is Amazon Nova Reel 1.0 (legacy).
+	ModelNovaReelV10 = "amazon.nova-reel-v1:0"
+	// ModelNovaReelV11 is Amazon Nova Reel 1.1 (legacy), the default model.
+	ModelNovaReelV11 = "amazon.nova-reel-v1:1"
+	// ModelLumaRay2 is Luma AI Ray2, offered by Bedrock only in us-west-2.
+	ModelLumaRay2 = "luma.ray-v2:0"
+)
+
+// Architecture values accepted by the architecture setting.
+const (
+	// ArchARM64 builds and runs the handler on Graviton (GOARCH=arm64).
+	ArchARM64 = "arm64"
+	// ArchX8664 builds and runs the handler on x86-64 (GOARCH=amd64).
+	ArchX8664 = "x86_64"
+)
+
+// Limits shared by validation, derivation and documentation.
+const (
+	// MaxDurableExecutionTimeoutSeconds is the longest durable execution an
+	// SQS event source mapping can wait for: the mapping invokes the function
+	// synchronously and waits for the whole execution, and a synchronous
+	// invocation of a durable function is capped at 15 minutes.
+	MaxDurableExecutionTimeoutSeconds = 900
+	// MaxFunctionTimeoutSeconds is Lambda's per-invocation limit.
+	MaxFunctionTimeoutSeconds = 900
+	// MaxQueueVisibilityTimeoutSeconds is SQS's limit (12 hours).
+	MaxQueueVisibilityTimeoutSeconds = 43200
+	// VisibilityTimeoutFunctionMultiple is the AWS recommendation for an SQS
+	// event source: visibility timeout at least six times the function
+	// timeout, so retries of a throttled or failed batch do not make the
+	// message visible again while a poller still holds it.
+	VisibilityTimeoutFunctionMultiple = 6
+)
+
+// knownModels maps each supported model id to the Bedrock regions it is
+// restricted to; a nil slice means "no restriction enforced here" (Nova Reel
+// is offered in us-east-1 and a few other regions; Bedrock itself rejects an
+// unsupported region at invocation time).
+var knownModels = map[string][]string{
+	ModelNovaReelV10: nil,
+	ModelNovaReelV11: nil,
+	ModelLumaRay2:    {"us-west-2"},
+}
+
+// logRetentionDays are the only values CloudWatch Logs accepts for a log
+// group's retention.
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+
+// Settings are the project settings of the pipeline (the `config:` block of
+// Pulumi.yaml). Field comments give the Pulumi config key, the default and
+// the allowed range; Validate enforces the ranges.
+type Settings struct {
+	// BedrockRegion (bedrockRegion, default us-east-1) is where Bedrock is
+	// called and where the output bucket lives.
+	BedrockRegion string
+	// BedrockModelID (bedrockModelId, default amazon.nova-reel-v1:1) is the
+	// model the handler uses when a job names none.
+	BedrockModelID string
+	// AllowedModelIDs (allowedModelIds, default empty = just BedrockModelID)
+	// are the models a job may ask for; the role may invoke each of them.
+	AllowedModelIDs []string
+	// Architecture (architecture, default arm64) is arm64 or x86_64.
+	Architecture string
+	// MemorySizeMB (memorySizeMb, default 256) is the function memory, 128–10240.
+	MemorySizeMB int
+	// FunctionTimeoutSeconds (functionTimeoutSeconds, default 60) is the
+	// per-invocation timeout, 1–900.
+	FunctionTimeoutSeconds int
+	// DurableExecutionTimeoutSeconds (durableExecutionTimeoutSeconds,
+	// default 900) bounds a whole durable execution, 1–900.
+	DurableExecutionTimeoutSeconds int
+	// DurableRetentionDays (durableRetentionDays, default 14) is how long
+	// Lambda keeps a finished execution's history, 1–90.
+	DurableRetentionDays int
+	// LogRetentionDays (logRetentionDays, default 14) must be a value
+	// CloudWatch Logs accepts.
+	LogRetentionDays int
+	// OutputExpirationDays (outputExpirationDays, default 7) is the lifecycle
+	// expiry of everything under videos/, 1–3650.
+	OutputExpirationDays int
+	// ForceDestroy (forceDestroy, default false) lets `pulumi destroy` delete
+	// a bucket that still holds videos.
+	ForceDestroy bool
+	// MaxReceiveCount (maxReceiveCount, default 3) is how many times a
+	// message is received before it moves to the dead-letter queue, 1–1000.
+	MaxReceiveCount int
+	// QueueVisibilityTimeoutSeconds (queueVisibilityTimeoutSeconds, default 0)
+	// is the queue's visibility timeout. 0 derives it (see
+	// EffectiveVisibilityTimeoutSeconds); any other value must be at least
+	// the derived floor and at most 43200.
+	QueueVisibilityTimeoutSeconds int
+	// BatchSize (batchSize, default 1) is the event source batch size, 1–10.
+	BatchSize int
+	// MaximumBatchingWindowSeconds (maximumBatchingWindowSeconds, default 0)
+	// is how long the mapping gathers a batch, 0–300.
+	MaximumBatchingWindowSeconds int
+	// MinimumPollers (minimumPollers, default 2) is the provisioned-mode
+	// minimum, 2–200; these pollers are billed while the mapping exists.
+	MinimumPollers int
+	// MaximumPollers (maximumPollers, default 5) is the provisioned-mode
+	// maximum, minimumPollers–2000.
+	MaximumPollers int
+}
+
+// DefaultSettings returns the settings used for every key the stack leaves
+// unset. They match the defaults declared in Pulumi.yaml.
+func DefaultSettings() Settings {
+	return Settings{
+		BedrockRegion:                  "us-east-1",
+		BedrockModelID:                 ModelNovaReelV11,
+		Architecture:                   ArchARM64,
+		MemorySizeMB:                   256,
+		FunctionTimeoutSeconds:         60,
+		DurableExecutionTimeoutSeconds: MaxDurableExecutionTimeoutSeconds,
+		DurableRetentionDays:           14,
+		LogRetentionDays:               14,
+		OutputExpirationDays:           7,
+		ForceDestroy:                   false,
+		MaxReceiveCount:                3,
+		QueueVisibilityTimeoutSeconds:  0,
+		BatchSize:                      1,
+		MaximumBatchingWindowSeconds:   0,
+		MinimumPollers:                 2,
+		MaximumPollers:                 5,
+	}
+}
+
+// SettingsFromConfig reads the project settings of the running stack,
+// falling back to DefaultSettings for every key that is not set. It reports
+// a value that cannot be parsed, naming its key; it does not validate
+// ranges (call Validate, which NewVideoPipeline also does).
+func SettingsFromConfig(ctx *pulumi.Context) (Settings, error) {
+	cfg := config.New(ctx, "")
+	s := DefaultSettings()
+	var errs []error
+
+	str := func(key string, dst *string) {
+		if v, err := cfg.Try(key); err == nil {
+			*dst = strings.TrimSpace(v)
+		}
+	}
+	integer := func(key string, dst *int) {
+		v, err := cfg.TryInt(key)
+		switch {
+		case err == nil:
+			*dst = v
+		case !errors.Is(err, config.ErrMissingVar):
+			errs = append(errs, fmt.Errorf("%s must be an integer: %w", key, err))
+		}
+	}
+	boolean := func(key string, dst *bool) {
+		v, err := cfg.TryBool(key)
+		switch {
+		case err == nil:
+			*dst = v
+		case !errors.Is(err, config.ErrMissingVar):
+			errs = append(errs, fmt.Errorf("%s must be true or false: %w", key, err))
+		}
+	}
+
+	str("bedrockRegion", &s.BedrockRegion)
+	str("bedrockModelId", &s.BedrockModelID)
+	str("architecture", &s.Architecture)
+	integer("memorySizeMb", &s.MemorySizeMB)
+	integer("functionTimeoutSeconds", &s.FunctionTimeoutSeconds)
+	integer("durableExecutionTimeoutSeconds", &s.DurableExecutionTimeoutSeconds)
+	integer("durableRetentionDays", &s.DurableRetentionDays)
+	integer("logRetentionDays", &s.LogRetentionDays)
+	integer("outputExpirationDays", &s.OutputExpirationDays)
+	boolean("forceDestroy", &s.ForceDestroy)
+	integer("maxReceiveCount", &s.MaxReceiveCount)
+	integer("queueVisibilityTimeoutSeconds", &s.QueueVisibilityTimeoutSeconds)
+	integer("batchSize", &s.BatchSize)
+	integer("maximumBatchingWindowSeconds", &s.MaximumBatchingWindowSeconds)
+	integer("minimumPollers", &s.MinimumPollers)
+	integer("maximumPollers", &s.MaximumPollers)
+
+	var models []string
+	if err := cfg.TryObject("allowedModelIds", &models); err == nil {
+		s.AllowedModelIDs = models
+	} else if !errors.Is(err, config.ErrMissingVar) {
+		errs = append(errs, fmt.Errorf("allowedModelIds must be a list of model ids: %w", err))
+	}
+
+	if err := errors.Join(errs...); err != nil {
+		return Settings{}, fmt.Errorf("reading pipeline settings: %w", err)
+	}
+	return s, nil
+}
+
+// ModelIDs returns the models the function may invoke: AllowedModelIDs, or
+// just BedrockModelID when the allow-list is empty. The result is sorted and
+// free of duplicates so that generated policies are stable.
+func (s Settings) ModelIDs() []string {
+	ids := s.AllowedModelIDs
+	if len(ids) == 0 {
+		ids = []string{s.BedrockModelID}
+	}
+	out := slices.Clone(ids)
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// GOARCH returns the Go architecture matching Architecture.
+func (s Settings) GOARCH() string {
+	if s.Architecture == ArchX8664 {
+		return "amd64"
+	}
+	return "arm64"
+}
+
+// VisibilityTimeoutFloorSeconds is the smallest visibility timeout that is
+// safe for the queue: it covers a whole durable execution (the mapping keeps
+// the message in flight until the execution ends) and six times the
+// function timeout.
+func (s Settings) VisibilityTimeoutFloorSeconds() int {
+	return max(s.DurableExecutionTimeoutSeconds, VisibilityTimeoutFunctionMultiple*s.FunctionTimeoutSeconds)
+}
+
+// EffectiveVisibilityTimeoutSeconds is the visibility timeout given to the
+// queue: QueueVisibilityTimeoutSeconds when set (Validate rejects a value
+// below the floor), otherwise VisibilityTimeoutFloorSeconds.
+func (s Settings) EffectiveVisibilityTimeoutSeconds() int {
+	if s.QueueVisibilityTimeoutSeconds == 0 {
+		return s.VisibilityTimeoutFloorSeconds()
+	}
+	return s.QueueVisibilityTimeoutSeconds
+}
+
+// Validate checks every setting against its allowed range and returns one
+// error listing every problem found, each naming the setting and its range.
+func (s Settings) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	between := func(key string, v, lo, hi int, why string) {
+		if v < lo || v > hi {
+			if why != "" {
+				why = " (" + why + ")"
+			}
+			bad("%s must be between %d and %d%s, got %d", key, lo, hi, why, v)
+		}
+	}
+
+	if !regionPattern.MatchString(s.BedrockRegion) {
+		bad("bedrockRegion must be an AWS region name such as us-east-1, got %q", s.BedrockRegion)
+	}
+	checkModel := func(key, id string) {
+		regions, ok := knownModels[id]
+		if !ok {
+			bad("%s: unknown model %q; supported models are %s", key, id, strings.Join(KnownModelIDs(), ", "))
+			return
+		}
+		if regions != nil && !slices.Contains(regions, s.BedrockRegion) {
+			bad("%s: model %q is only available in %s, but bedrockRegion is %q", key, id, strings.Join(regions, ", "), s.BedrockRegion)
+		}
+	}
+	checkModel("bedrockModelId", s.BedrockModelID)
+	for _, id := range s.AllowedModelIDs {
+		checkModel("allowedModelIds", strings.TrimSpace(id))
+	}
+	if len(s.AllowedModelIDs) > 0 && !slices.Contains(s.ModelIDs(), s.BedrockModelID) {
+		bad("allowedModelIds must include bedrockModelId %q (or be empty to allow just that model), got [%s]",
+			s.BedrockModelID, strings.Join(s.AllowedModelIDs, ", "))
+	}
+
+	if s.Architecture != ArchARM64 && s.Architecture != ArchX8664 {
+		bad("architecture must be %q or %q, got %q", ArchARM64, ArchX8664, s.Architecture)
+	}
+	between("memorySizeMb", s.MemorySizeMB, 128, 10240, "")
+	between("functionTimeoutSeconds", s.FunctionTimeoutSeconds, 1, MaxFunctionTimeoutSeconds, "")
+	between("durableExecutionTimeoutSeconds", s.DurableExecutionTimeoutSeconds, 1, MaxDurableExecutionTimeoutSeconds,
+		"an event source mapping waits for the whole execution")
+	between("durableRetentionDays", s.DurableRetentionDays, 1, 90, "")
+	if !slices.Contains(logRetentionDays, s.LogRetentionDays) {
+		bad("logRetentionDays must be one of %v (values CloudWatch Logs accepts), got %d", logRetentionDays, s.LogRetentionDays)
+	}
+	between("outputExpirationDays", s.OutputExpirationDays, 1, 3650, "")
+	between("maxReceiveCount", s.MaxReceiveCount, 1, 1000, "")
+	if v := s.QueueVisibilityTimeoutSeconds; v != 0 {
+		floor := s.VisibilityTimeoutFloorSeconds()
+		between("queueVisibilityTimeoutSeconds", v, floor, MaxQueueVisibilityTimeoutSeconds, fmt.Sprintf(
+			"0 derives it; otherwise at least durableExecutionTimeoutSeconds=%d and %d x functionTimeoutSeconds=%d",
+			s.DurableExecutionTimeoutSeconds, VisibilityTimeoutFunctionMultiple, VisibilityTimeoutFunctionMultiple*s.FunctionTimeoutSeconds))
+	}
+	between("batchSize", s.BatchSize, 1, 10, "")
+	between("maximumBatchingWindowSeconds", s.MaximumBatchingWindowSeconds, 0, 300, "")
+	between("minimumPollers", s.MinimumPollers, 2, 200, "provisioned mode for SQS needs at least 2")
+	between("maximumPollers", s.MaximumPollers, max(s.MinimumPollers, 2), 2000, "at least minimumPollers")
+
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("invalid pipeline settings: %w", err)
+	}
+	return nil
+}
+
+// KnownModelIDs lists the supported model ids in a stable order.
+func KnownModelIDs() []string {
+	ids := make([]string, 0, len(knownModels))
+	for id := range knownModels {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
