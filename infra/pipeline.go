@@ -1,0 +1,162 @@
+// Package infra holds the VideoPipeline Pulumi component: an SQS queue that
+// feeds a Go Lambda durable function through a provisioned-mode event source
+// mapping, and an S3 bucket in the Bedrock region that receives the videos
+// Amazon Bedrock renders asynchronously.
+package infra
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/s3"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sqs"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ComponentType is the Pulumi type token of VideoPipeline.
+const ComponentType = "bedrockvideo:index:VideoPipeline"
+
+// AliasName is the alias the event source mapping invokes. Durable functions
+// must be invoked through a qualified ARN (a version or an alias).
+const AliasName = "live"
+
+// VideoPipelineArgs configure a VideoPipeline.
+type VideoPipelineArgs struct {
+	// Settings are the pipeline settings; they are validated by
+	// NewVideoPipeline. Use DefaultSettings or SettingsFromConfig.
+	Settings Settings
+	// Handler, when set, is the already built handler archive to deploy, and
+	// Build is ignored. Programs leave it nil; tests and programs that build
+	// the handler themselves set it.
+	Handler *Artifact
+	// Build says how to build the handler when Handler is nil. Its GOARCH is
+	// taken from Settings.Architecture.
+	Build BuildOptions
+}
+
+// VideoPipeline is the whole video pipeline as one reusable component.
+type VideoPipeline struct {
+	pulumi.ResourceState
+
+	// QueueURL is the URL to send jobs to.
+	QueueURL pulumi.StringOutput `pulumi:"queueUrl"`
+	// DeadLetterQueueURL is where jobs land after maxReceiveCount failures.
+	DeadLetterQueueURL pulumi.StringOutput `pulumi:"deadLetterQueueUrl"`
+	// BucketName is the bucket that receives videos and results.
+	BucketName pulumi.StringOutput `pulumi:"bucketName"`
+	// FunctionName is the durable function's name.
+	FunctionName pulumi.StringOutput `pulumi:"functionName"`
+	// FunctionAliasArn is the qualified ARN the queue invokes.
+	FunctionAliasArn pulumi.StringOutput `pulumi:"functionAliasArn"`
+
+	// Bucket is the output bucket.
+	Bucket *s3.Bucket
+	// Queue is the job queue.
+	Queue *sqs.Queue
+	// DeadLetterQueue receives jobs that failed maxReceiveCount times.
+	DeadLetterQueue *sqs.Queue
+	// Role is the function's execution role.
+	Role *iam.Role
+	// LogGroup receives the function's JSON logs.
+	LogGroup *cloudwatch.LogGroup
+	// Function is the durable function.
+	Function *lambda.Function
+	// Alias is the alias the event source mapping targets.
+	Alias *lambda.Alias
+	// EventSourceMapping connects Queue to Alias.
+	EventSourceMapping *lambda.EventSourceMapping
+}
+
+// NewVideoPipeline validates the settings, builds the handler (unless
+// args.Handler is given) and declares every resource of the pipeline as a
+// child of the component. An invalid setting or a failing build stops the
+// program before any resource is registered.
+func NewVideoPipeline(ctx *pulumi.Context, name string, args *VideoPipelineArgs, opts ...pulumi.ResourceOption) (*VideoPipeline, error) {
+	if args == nil {
+		return nil, fmt.Errorf("video pipeline %q: args are required", name)
+	}
+	s := args.Settings
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+
+	artifact := args.Handler
+	if artifact == nil {
+		build := args.Build
+		build.GOARCH = s.GOARCH()
+		built, err := BuildHandler(ctx.Context(), build)
+		if err != nil {
+			return nil, fmt.Errorf("video pipeline %q: %w", name, err)
+		}
+		artifact = &built
+	}
+
+	p := &VideoPipeline{}
+	if err := ctx.RegisterComponentResource(ComponentType, name, p, opts...); err != nil {
+		return nil, fmt.Errorf("registering component %q: %w", name, err)
+	}
+	parent := pulumi.Parent(p)
+
+	partition, err := aws.GetPartition(ctx, nil, pulumi.Parent(p))
+	if err != nil {
+		return nil, fmt.Errorf("looking up the AWS partition: %w", err)
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil, pulumi.Parent(p))
+	if err != nil {
+		return nil, fmt.Errorf("looking up the AWS account: %w", err)
+	}
+	ids := arns{partition: partition.Partition, account: caller.AccountId, region: s.BedrockRegion}
+
+	if err := p.declareBucket(ctx, name, s, parent); err != nil {
+		return nil, err
+	}
+	if err := p.declareQueues(ctx, name, s, parent); err != nil {
+		return nil, err
+	}
+	perms, queuePerm, err := p.declareRole(ctx, name, s, ids, parent)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.declareFunction(ctx, name, s, artifact, perms, queuePerm, parent); err != nil {
+		return nil, err
+	}
+
+	p.QueueURL = p.Queue.Url
+	p.DeadLetterQueueURL = p.DeadLetterQueue.Url
+	p.BucketName = p.Bucket.Bucket
+	p.FunctionName = p.Function.Name
+	p.FunctionAliasArn = p.Alias.Arn
+	if err := ctx.RegisterResourceOutputs(p, pulumi.Map{
+		"queueUrl":           p.QueueURL,
+		"deadLetterQueueUrl": p.DeadLetterQueueURL,
+		"bucketName":         p.BucketName,
+		"functionName":       p.FunctionName,
+		"functionAliasArn":   p.FunctionAliasArn,
+	}); err != nil {
+		return nil, fmt.Errorf("registering outputs of %q: %w", name, err)
+	}
+	return p, nil
+}
+
+// handlerEnvironment is the environment the handler reads.
+func handlerEnvironment(s Settings, bucketName pulumi.StringInput) pulumi.StringMap {
+	return pulumi.StringMap{
+		"OUTPUT_BUCKET_NAME":                bucketName,
+		"BEDROCK_MODEL_ID":                  pulumi.String(s.BedrockModelID),
+		"BEDROCK_REGION":                    pulumi.String(s.BedrockRegion),
+		"DURABLE_EXECUTION_TIMEOUT_SECONDS": pulumi.String(fmt.Sprint(s.DurableExecutionTimeoutSeconds)),
+		"ALLOWED_MODEL_IDS":                 pulumi.String(strings.Join(s.ModelIDs(), ",")),
+	}
+}
+
+// policyJSON renders a policy document built from one resolved string (an
+// ARN) as a StringOutput.
+func policyJSON(arn pulumi.StringOutput, build func(string) PolicyDocument) pulumi.StringOutput {
+	return arn.ApplyT(func(a string) (string, error) {
+		return build(a).JSON()
+	}).(pulumi.StringOutput)
+}
