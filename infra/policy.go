@@ -77,15 +77,17 @@ func queueConsumerPolicy(queueArn string) PolicyDocument {
 
 // bedrockPolicy lets the function start and follow asynchronous invocations.
 //
-// StartAsyncInvoke is authorized by bedrock:InvokeModel (the API reference
-// says so); it is evaluated against the foundation model and against the
-// async-invoke resource being created, so both are listed. GetAsyncInvoke
-// and ListAsyncInvokes are scoped to this account's async-invoke resources
-// in the Bedrock region. (The handler follows a job by its invocation ARN
-// with GetAsyncInvoke; ListAsyncInvokes is granted for recovery by client
-// request token. Should AWS ever evaluate ListAsyncInvokes only against "*",
-// that single call is denied — the issue forbids "*" resources, so this is
-// deliberate.)
+// What Nova Reel video generation needs, per the Amazon Nova user guide
+// ("Video generation access and usage"): bedrock:InvokeModel and
+// s3:PutObject at minimum (StartAsyncInvoke is authorized by
+// bedrock:InvokeModel, says the Bedrock API reference), plus
+// bedrock:GetAsyncInvoke and bedrock:ListAsyncInvokes to track jobs.
+// InvokeModel is granted on the allowed models' foundation-model ARNs and on
+// this account's async-invoke resources (the invocation being created); the
+// two tracking actions only on the async-invoke resources, all in the
+// Bedrock region. (Should AWS evaluate ListAsyncInvokes only against "*",
+// that one call would be denied: the pipeline forbids "*" resources, and the
+// handler follows a job by its invocation ARN with GetAsyncInvoke.)
 func bedrockPolicy(a arns, modelIDs []string) PolicyDocument {
 	invoke := make([]string, 0, len(modelIDs)+1)
 	for _, id := range modelIDs {

@@ -30,13 +30,13 @@ const (
 
 // registered is one resource the program registered with the mock engine.
 type registered struct {
-	Type         string
-	Name         string
-	Custom       bool
-	Inputs       resource.PropertyMap
-	Parent       string
-	Dependencies []string
-	DeleteTimout string
+	Type          string
+	Name          string
+	Custom        bool
+	Inputs        resource.PropertyMap
+	Parent        string
+	Dependencies  []string
+	DeleteTimeout string
 }
 
 // mocks is a Pulumi mock engine that records every registration and
@@ -53,7 +53,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Parent = rpc.GetParent()
 		r.Dependencies = rpc.GetDependencies()
 		if ct := rpc.GetCustomTimeouts(); ct != nil {
-			r.DeleteTimout = ct.GetDelete()
+			r.DeleteTimeout = ct.GetDelete()
 		}
 	}
 	m.mu.Lock()

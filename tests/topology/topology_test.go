@@ -429,8 +429,8 @@ func TestDurableFunction(t *testing.T) {
 				t.Errorf("function logs to %q, not to the pipeline's log group", got)
 			}
 
-			if fn.DeleteTimout != "60m" {
-				t.Errorf("delete timeout = %q, want 60m so running executions can stop", fn.DeleteTimout)
+			if fn.DeleteTimeout != "60m" {
+				t.Errorf("delete timeout = %q, want 60m so running executions can stop", fn.DeleteTimeout)
 			}
 			for _, dep := range []string{"video-logs", "video-durable-execution", "video-queue-access", "video-bedrock-access", "video-bucket-access"} {
 				if !hasSuffixURN(fn.Dependencies, dep) {
