@@ -29,7 +29,9 @@ func (d LogNormal) Sample(r *rand.Rand) time.Duration {
 }
 
 // String describes the distribution.
-func (d LogNormal) String() string { return fmt.Sprintf("log-normal, median %v, σ %.2f", d.Median, d.Sigma) }
+func (d LogNormal) String() string {
+	return fmt.Sprintf("log-normal, median %v, σ %.2f", d.Median, d.Sigma)
+}
 
 // Uniform is a uniform distribution on [Min, Max].
 type Uniform struct{ Min, Max time.Duration }
