@@ -1,18 +1,22 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bedrockvideo/pipeline/durable"
+	"github.com/bedrockvideo/pipeline/durable/durabletest"
 	"github.com/bedrockvideo/pipeline/tests/conformance/fixture"
 )
 
-// TestEveryRequirementHasAHandler keeps the case table and the fixture
-// folders in step: one handler per requirement of the five suites, and no
-// handler for a requirement that does not exist.
-func TestEveryRequirementHasAHandler(t *testing.T) {
+// requirements loads the fixtures of the five suites.
+func requirements(t *testing.T) []*fixture.Requirement {
+	t.Helper()
 	root := os.Getenv("CONFORMANCE_REQUIREMENTS")
 	if root == "" {
 		root = filepath.Join("..", "..", "..", "..", "..", "shared", "conformance", "test-requirements")
@@ -21,6 +25,14 @@ func TestEveryRequirementHasAHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return reqs
+}
+
+// TestEveryRequirementHasAHandler keeps the case table and the fixture
+// folders in step: one handler per requirement of the five suites, and no
+// handler for a requirement that does not exist.
+func TestEveryRequirementHasAHandler(t *testing.T) {
+	reqs := requirements(t)
 	want := map[string]bool{}
 	for _, r := range reqs {
 		want[r.ID] = true
@@ -51,5 +63,53 @@ func TestLookup(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("lookup(%q) error = %v, want one containing %q", tc.id, err, tc.want)
 		}
+	}
+}
+
+// crashCases end their process, so they only run as a compiled binary
+// (tests/conformance).
+var crashCases = map[string]bool{"1-17": true, "1-18": true, "3-12": true}
+
+// TestCasesInProcess runs every case but the crash cases in this process
+// through durabletest's in-process runner and checks it against its
+// fixture. The conformance test in tests/conformance runs the same cases as
+// a compiled binary; this one needs no build and localizes a failure to
+// the handler and runtime rather than the process plumbing. Cases run one
+// after another because they share logOutput.
+func TestCasesInProcess(t *testing.T) {
+	for _, req := range requirements(t) {
+		t.Run(req.ID, func(t *testing.T) {
+			if crashCases[req.ID] {
+				t.Skip("crash case: runs only as a process (tests/conformance)")
+			}
+			run, err := req.NewRun(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			payload, err := run.Payload()
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := cases[req.ID]
+			var runner *durabletest.Runner[json.RawMessage, json.RawMessage]
+			runner = durabletest.NewRawRunner(func(client durable.ExecutionClient) durable.RawHandler {
+				return h.wrap(durable.WithExecutionClient(client), durable.WithLogHandler(messageJSONHandler(runner.LogWriter())))
+			})
+			logOutput = runner.LogWriter()
+			defer func() { logOutput = os.Stdout }()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			res, err := runner.Run(ctx, payload)
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			err = run.Check(fixture.Outcome{Status: string(res.Status), Result: res.RawResult, History: res.History, Logs: res.Logs})
+			if err != nil && req.Optional {
+				t.Skipf("optional requirement not met:\n%v", err)
+			}
+			if err != nil {
+				t.Errorf("%s: %s\n%v\noperations:\n%s\nlogs:\n%s", req.ID, req.Description, err, res.Tree(), res.Logs)
+			}
+		})
 	}
 }

@@ -37,7 +37,7 @@ type largeSummary struct {
 	Prefix string `json:"prefix"`
 }
 
-var childCases = map[string]starter{
+var childCases = map[string]caseHandler{
 	// 3-1: a child with one step.
 	"3-1": handle(func(ctx durable.Context, ev event[string]) (string, error) {
 		return durable.RunInChildContext(ctx, "", func(c durable.Context) (string, error) { return echoStep(c, ev.Input) })
@@ -124,7 +124,7 @@ var childCases = map[string]starter{
 	// re-runs the child body (logging again) to rebuild it.
 	"3-11": handle(func(ctx durable.Context, ev event[string]) (largeSummary, error) {
 		big, err := durable.RunInChildContext(ctx, "large-result", func(c durable.Context) (string, error) {
-			replayVisibleLogger.Info("building a large result for " + ev.Input)
+			replayVisibleLogger().Info("building a large result for " + ev.Input)
 			small, err := echoStep(c, ev.Input+"-")
 			if err != nil {
 				return "", err
@@ -184,7 +184,7 @@ var childCases = map[string]starter{
 	// it again (the log is replay-visible, so a re-run would show).
 	"3-17": handle(func(ctx durable.Context, ev event[string]) (string, error) {
 		v, err := durable.RunInChildContext(ctx, "logging-child", func(durable.Context) (string, error) {
-			replayVisibleLogger.Info("child body running for " + ev.Input)
+			replayVisibleLogger().Info("child body running for " + ev.Input)
 			return ev.Input, nil
 		})
 		if err != nil {

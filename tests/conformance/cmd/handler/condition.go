@@ -31,7 +31,7 @@ type jobState struct {
 	Attempts int    `json:"attempts"`
 }
 
-var conditionCases = map[string]starter{
+var conditionCases = map[string]caseHandler{
 	// 6-1: count from 0 to the input threshold.
 	"6-1": handle(func(ctx durable.Context, ev event[int]) (int, error) {
 		return countTo(ctx, "", 0, ev.Input, time.Second)

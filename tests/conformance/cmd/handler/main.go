@@ -29,19 +29,33 @@ const stateDirEnv = "CONFORMANCE_STATE_DIR"
 // benchPrefix starts the replay benchmark case ids.
 const benchPrefix = "bench-replay-"
 
-// starter starts one case's handler; it does not return.
-type starter func()
-
-// handle makes a starter for a typed durable handler.
-func handle[I, O any](h durable.Handler[I, O]) starter {
-	return func() { durable.Start(h, runtimeOptions()...) }
+// caseHandler is one case's durable handler.
+type caseHandler interface {
+	// start runs the handler as this process's Lambda function; it does
+	// not return.
+	start()
+	// wrap returns the raw invocation handler, for running the case
+	// in-process; opts follow the case's own options.
+	wrap(opts ...durable.Option) durable.RawHandler
 }
 
+// typedCase is a caseHandler for a typed durable handler.
+type typedCase[I, O any] struct{ h durable.Handler[I, O] }
+
+func (c typedCase[I, O]) start() { durable.Start(c.h, runtimeOptions()...) }
+
+func (c typedCase[I, O]) wrap(opts ...durable.Option) durable.RawHandler {
+	return durable.Wrap(c.h, append(runtimeOptions(), opts...)...)
+}
+
+// handle makes a caseHandler of a typed durable handler.
+func handle[I, O any](h durable.Handler[I, O]) caseHandler { return typedCase[I, O]{h: h} }
+
 // cases maps each requirement id to its handler.
-var cases = map[string]starter{}
+var cases = map[string]caseHandler{}
 
 // register adds the cases of one suite; ids must be new.
-func register(suite map[string]starter) {
+func register(suite map[string]caseHandler) {
 	for id, s := range suite {
 		if _, dup := cases[id]; dup {
 			panic("conformance handler: case " + id + " registered twice")
@@ -58,8 +72,8 @@ func init() {
 	register(mapCases)
 }
 
-// lookup returns the starter for a CASE value.
-func lookup(id string) (starter, error) {
+// lookup returns the handler for a CASE value.
+func lookup(id string) (caseHandler, error) {
 	if s, ok := cases[id]; ok {
 		return s, nil
 	}
@@ -82,10 +96,10 @@ func lookup(id string) (starter, error) {
 }
 
 func main() {
-	start, err := lookup(os.Getenv("CASE"))
+	h, err := lookup(os.Getenv("CASE"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "conformance handler:", err)
 		os.Exit(2)
 	}
-	start()
+	h.start()
 }

@@ -76,7 +76,7 @@ var allFields = []string{"completionReason", "status", "successCount", "failureC
 // result may carry inline.
 const largeItemBytes = 70 * 1024
 
-var mapCases = map[string]starter{
+var mapCases = map[string]caseHandler{
 	// 9-1: one step per item.
 	"9-1": handle(func(ctx durable.Context, ev event[[]string]) ([]string, error) {
 		r, err := durable.Map(ctx, "map", ev.Input, func(c durable.Context, item string, _ int) (string, error) {

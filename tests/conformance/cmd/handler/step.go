@@ -47,7 +47,7 @@ type profile struct {
 	Count int          `json:"count"`
 }
 
-var stepCases = map[string]starter{
+var stepCases = map[string]caseHandler{
 	// 1-1: one step returning a greeting.
 	"1-1": handle(func(ctx durable.Context, ev event[string]) (string, error) {
 		return durable.Step(ctx, "", func(durable.StepContext) (string, error) {

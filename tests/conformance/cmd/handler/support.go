@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -33,19 +34,30 @@ func caught(err error) bool {
 	return errors.As(err, &opErr)
 }
 
-// replayVisibleLogger logs every call, also while the code replays: the
-// fixtures that check re-execution through logs (3-11, 3-17) ask for
-// "replay logging enabled", which Context.Logger (replay-suppressed) does
-// not offer. Lines are JSON with the message under "message", like the
-// runtime's own log lines.
-var replayVisibleLogger = slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
-	ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-		if len(groups) == 0 && a.Key == slog.MessageKey {
-			a.Key = "message"
-		}
-		return a
-	},
-}))
+// logOutput is where replayVisibleLogger writes: standard output, like
+// the runtime's own log lines (a test running cases in-process redirects
+// it).
+var logOutput io.Writer = os.Stdout
+
+// replayVisibleLogger returns a logger that logs every call, also while
+// the code replays: the fixtures that check re-execution through logs
+// (3-11, 3-17) ask for "replay logging enabled", which Context.Logger
+// (replay-suppressed) does not offer. Lines are JSON with the message under
+// "message", like the runtime's own.
+func replayVisibleLogger() *slog.Logger { return slog.New(messageJSONHandler(logOutput)) }
+
+// messageJSONHandler writes JSON log lines with the message under
+// "message", as Lambda's structured logs and the fixtures name it.
+func messageJSONHandler(w io.Writer) slog.Handler {
+	return slog.NewJSONHandler(w, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.MessageKey {
+				a.Key = "message"
+			}
+			return a
+		},
+	})
+}
 
 // crashGrace lets a START checkpoint that the runtime queued asynchronously
 // (at-least-once steps) reach the service before a crash case exits, so the

@@ -7,7 +7,7 @@ import (
 )
 
 // waitFor returns a handler that waits d under name and returns nothing.
-func waitFor(name string, d time.Duration) starter {
+func waitFor(name string, d time.Duration) caseHandler {
 	return handle(func(ctx durable.Context, _ event[any]) (any, error) {
 		return nil, durable.Wait(ctx, name, d)
 	})
@@ -17,7 +17,7 @@ type waitCount struct {
 	CompletedWaits int `json:"completedWaits"`
 }
 
-var waitCases = map[string]starter{
+var waitCases = map[string]caseHandler{
 	// 2-1: one two-second wait.
 	"2-1": waitFor("", 2*time.Second),
 	// 2-2: the same with a name.
