@@ -45,6 +45,9 @@ type BuildOptions struct {
 	OutDir string
 	// GOARCH is the target architecture (arm64 or amd64). Empty means arm64.
 	GOARCH string
+	// Env holds extra environment variables for `go build`, such as GOCACHE
+	// or GOPROXY. CGO_ENABLED, GOOS and GOARCH are always set by the build.
+	Env []string
 }
 
 // Artifact is a built handler archive.
@@ -91,7 +94,8 @@ func BuildHandler(ctx context.Context, opts BuildOptions) (Artifact, error) {
 		pkg,
 	)
 	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	env := append(os.Environ(), opts.Env...)
+	cmd.Env = append(env, "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
