@@ -1082,3 +1082,62 @@ func cloneOp(op *wire.Operation) wire.Operation {
 	}
 	return c
 }
+
+// StartExecution starts an execution whose EXECUTION operation carries
+// input (JSON text), records ExecutionStarted and returns the execution's
+// ARN. Runners call it for each Run; call it directly to drive an execution
+// by hand with StartInvocation, CompleteInvocation and Advance.
+func (s *Service) StartExecution(name, input string) string {
+	return s.startExecution(execConfig{name: name}, input).arn
+}
+
+// StartInvocation begins an invocation of the execution and returns its
+// payload: a fresh checkpoint token (earlier tokens stop working), the first
+// page of state and the ids the service changed since the last invocation.
+// The virtual clock runs with real time until CompleteInvocation.
+func (s *Service) StartInvocation(executionArn string) (wire.InvocationInput, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookup(executionArn)
+	if err != nil {
+		return wire.InvocationInput{}, err
+	}
+	if e.status != StatusRunning {
+		return wire.InvocationInput{}, invalidParam("The durable execution has ended: " + string(e.status))
+	}
+	in, _ := e.beginInvocation()
+	return in, nil
+}
+
+// CompleteInvocation ends the invocation begun by StartInvocation with the
+// function's response (output, the InvocationOutput JSON) or, when invErr is
+// set, as a failed invocation. It records InvocationCompleted and, if the
+// execution ended, its terminal event. It reports whether the invocation
+// failed.
+func (s *Service) CompleteInvocation(executionArn string, output []byte, invErr *wire.ErrorObject) (failed bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookup(executionArn)
+	if err != nil {
+		return false, err
+	}
+	if e.inv == nil {
+		return false, invalidParam("No invocation in progress.")
+	}
+	return e.endInvocation(e.inv, output, invErr), nil
+}
+
+// Advance prepares the next invocation as the runner does between
+// invocations: it fires due timers and, if nothing is ready to run, jumps
+// the virtual clock to the next timer (or to the execution timeout). It
+// reports whether the execution should be invoked again; false means it
+// ended or waits for something outside the service.
+func (s *Service) Advance(executionArn string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookup(executionArn)
+	if err != nil {
+		return false, err
+	}
+	return e.advance(false), nil
+}

@@ -71,7 +71,9 @@ func knownAction(a wire.OperationAction) bool {
 func validateShape(updates []wire.OperationUpdate) error {
 	for i := range updates {
 		u := &updates[i]
-		at := func(field string) string { return fmt.Sprintf("Value at 'updates.%d.member.%s' failed to satisfy constraint: ", i+1, field) }
+		at := func(field string) string {
+			return fmt.Sprintf("Value at 'updates.%d.member.%s' failed to satisfy constraint: ", i+1, field)
+		}
 		switch {
 		case u.Id == "":
 			return validationError(at("id") + "Member must not be null")
@@ -142,7 +144,7 @@ func (e *execution) validate(updates []wire.OperationUpdate) error {
 		return invalidParam("EXECUTION checkpoint must be the last update.")
 	}
 
-	var batch map[string]*simOp  // state after this batch's earlier updates
+	var batch map[string]*simOp // state after this batch's earlier updates
 	var last map[string]*wire.OperationUpdate
 	if len(updates) > 1 {
 		batch = make(map[string]*simOp, len(updates))

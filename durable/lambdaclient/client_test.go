@@ -1,0 +1,232 @@
+package lambdaclient_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/bedrockvideo/pipeline/durable/durabletest"
+	"github.com/bedrockvideo/pipeline/durable/lambdaclient"
+	"github.com/bedrockvideo/pipeline/durable/wire"
+)
+
+func newClient(t *testing.T, svc *durabletest.Service) *lambdaclient.Client {
+	t.Helper()
+	srv, err := durabletest.NewServer(svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	api := lambda.New(lambda.Options{
+		BaseEndpoint:     aws.String(srv.URL()),
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
+		RetryMaxAttempts: 1,
+	})
+	return lambdaclient.New(api)
+}
+
+// normalize drops sub-millisecond differences: restJson1 carries epoch
+// seconds as a float, which the SDK truncates to milliseconds.
+func near(a, b wire.Timestamp) bool {
+	d := a.Sub(b.Time)
+	return d > -2*time.Millisecond && d < 2*time.Millisecond
+}
+
+func sameOps(t *testing.T, got, want []wire.Operation) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d operations, want %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if !near(g.StartTimestamp, w.StartTimestamp) || !near(g.EndTimestamp, w.EndTimestamp) {
+			t.Errorf("op %s timestamps %v/%v, want %v/%v", w.Id, g.StartTimestamp, g.EndTimestamp, w.StartTimestamp, w.EndTimestamp)
+		}
+		g.StartTimestamp, g.EndTimestamp = w.StartTimestamp, w.EndTimestamp
+		if g.StepDetails != nil && w.StepDetails != nil {
+			if !near(g.StepDetails.NextAttemptTimestamp, w.StepDetails.NextAttemptTimestamp) {
+				t.Errorf("op %s NextAttemptTimestamp %v, want %v", w.Id, g.StepDetails.NextAttemptTimestamp, w.StepDetails.NextAttemptTimestamp)
+			}
+			g.StepDetails.NextAttemptTimestamp = w.StepDetails.NextAttemptTimestamp
+		}
+		if g.WaitDetails != nil && w.WaitDetails != nil {
+			if !near(g.WaitDetails.ScheduledEndTimestamp, w.WaitDetails.ScheduledEndTimestamp) {
+				t.Errorf("op %s ScheduledEndTimestamp %v", w.Id, g.WaitDetails.ScheduledEndTimestamp)
+			}
+			g.WaitDetails.ScheduledEndTimestamp = w.WaitDetails.ScheduledEndTimestamp
+		}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("op %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+}
+
+func TestRoundTripEveryField(t *testing.T) {
+	ctx := context.Background()
+	svc := durabletest.NewService(durabletest.WithPageSize(3), durabletest.WithStartTime(time.Date(2025, 3, 4, 5, 6, 7, 891e6, time.UTC)))
+	c := newClient(t, svc)
+	arn := svc.StartExecution("round-trip", `{"in":"put"}`)
+	in, err := svc.StartInvocation(arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errObj := &wire.ErrorObject{ErrorType: "MyError", ErrorMessage: "went wrong", ErrorData: `{"code":7}`, StackTrace: []string{"main.f file.go:1", "main.g file.go:2"}}
+	updates := []wire.OperationUpdate{
+		{Id: "ctx", Name: "parent", Type: wire.TypeContext, SubType: wire.SubTypeRunInChildContext, Action: wire.ActionStart},
+		{Id: "s1", ParentId: "ctx", Name: "step one", Type: wire.TypeStep, SubType: wire.SubTypeStep, Action: wire.ActionStart},
+		{Id: "s1", ParentId: "ctx", Name: "step one", Type: wire.TypeStep, SubType: wire.SubTypeStep, Action: wire.ActionSucceed, Payload: `{"ok":true}`},
+		{Id: "s2", Type: wire.TypeStep, SubType: wire.SubTypeStep, Action: wire.ActionStart},
+		{Id: "s2", Type: wire.TypeStep, SubType: wire.SubTypeStep, Action: wire.ActionRetry, Error: errObj, StepOptions: &wire.StepOptions{NextAttemptDelaySeconds: 7}},
+		{Id: "w", Name: "nap", Type: wire.TypeWait, SubType: wire.SubTypeWait, Action: wire.ActionStart, WaitOptions: &wire.WaitOptions{WaitSeconds: 90}},
+		{Id: "cb", Type: wire.TypeCallback, SubType: wire.SubTypeCallback, Action: wire.ActionStart, CallbackOptions: &wire.CallbackOptions{TimeoutSeconds: 300, HeartbeatTimeoutSeconds: 60}},
+		{Id: "inv", Type: wire.TypeChainedInvoke, SubType: wire.SubTypeChainedInvoke, Action: wire.ActionStart, Payload: `"x"`, ChainedInvokeOptions: &wire.ChainedInvokeOptions{FunctionName: "other:1", TenantId: "t1"}},
+		{Id: "ctx2", Type: wire.TypeContext, SubType: wire.SubTypeMap, Action: wire.ActionStart},
+		{Id: "ctx2", Type: wire.TypeContext, SubType: wire.SubTypeMap, Action: wire.ActionSucceed, Payload: "summary", ContextOptions: &wire.ContextOptions{ReplayChildren: true}},
+		{Id: "ctx3", Type: wire.TypeContext, Action: wire.ActionStart},
+		{Id: "ctx3", Type: wire.TypeContext, Action: wire.ActionFail, Error: errObj},
+	}
+	resp, err := c.Checkpoint(ctx, wire.CheckpointRequest{DurableExecutionArn: arn, CheckpointToken: in.CheckpointToken, Updates: updates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.CheckpointToken == "" || resp.CheckpointToken == in.CheckpointToken || resp.NewExecutionState == nil {
+		t.Fatalf("response %+v", resp)
+	}
+	all, _ := svc.Operations(arn)
+	// Checkpoint answer: the 8 touched operations, in pages of 3.
+	got := resp.NewExecutionState.Operations
+	for marker := resp.NewExecutionState.NextMarker; marker != ""; {
+		page, err := c.GetExecutionState(ctx, wire.StateRequest{DurableExecutionArn: arn, CheckpointToken: resp.CheckpointToken, Marker: marker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page.Operations...)
+		marker = page.NextMarker
+	}
+	sameOps(t, got, all[1:])
+	// Full state, paginated.
+	var state []wire.Operation
+	marker := ""
+	for {
+		page, err := c.GetExecutionState(ctx, wire.StateRequest{DurableExecutionArn: arn, CheckpointToken: resp.CheckpointToken, Marker: marker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		state = append(state, page.Operations...)
+		if marker = page.NextMarker; marker == "" {
+			break
+		}
+	}
+	sameOps(t, state, all)
+	// Spot checks of service-assigned fields.
+	byID := map[string]wire.Operation{}
+	for _, op := range state {
+		byID[op.Id] = op
+	}
+	if d := byID["s2"].StepDetails; d.Attempt != 1 || !reflect.DeepEqual(d.Error, errObj) || d.NextAttemptTimestamp.IsZero() || byID["s2"].Status != wire.StatusPending {
+		t.Errorf("s2 %+v", d)
+	}
+	if byID["cb"].CallbackDetails.CallbackId == "" || !byID["ctx2"].ContextDetails.ReplayChildren || byID["inv"].Status != wire.StatusStarted {
+		t.Errorf("service-assigned fields missing: %+v %+v", byID["cb"].CallbackDetails, byID["ctx2"].ContextDetails)
+	}
+	if byID[all[0].Id].ExecutionDetails.InputPayload != `{"in":"put"}` {
+		t.Errorf("execution %+v", byID[all[0].Id])
+	}
+}
+
+func TestUpdateConversionEveryField(t *testing.T) {
+	u := wire.OperationUpdate{
+		Id: "a", ParentId: "p", Name: "n", Type: wire.TypeStep, SubType: "Step", Action: wire.ActionRetry, Payload: "pl",
+		Error:                &wire.ErrorObject{ErrorType: "T", ErrorMessage: "M", ErrorData: "D", StackTrace: []string{"s"}},
+		StepOptions:          &wire.StepOptions{NextAttemptDelaySeconds: 3},
+		WaitOptions:          &wire.WaitOptions{WaitSeconds: 4},
+		CallbackOptions:      &wire.CallbackOptions{TimeoutSeconds: 5, HeartbeatTimeoutSeconds: 6},
+		ChainedInvokeOptions: &wire.ChainedInvokeOptions{FunctionName: "f", TenantId: "t"},
+		ContextOptions:       &wire.ContextOptions{ReplayChildren: true},
+	}
+	sdk := lambdaclient.UpdateToSDK(&u)
+	if back := lambdaclient.UpdateFromSDK(&sdk); !reflect.DeepEqual(back, u) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", back, u)
+	}
+	// Every field of the SDK struct is set.
+	v := reflect.ValueOf(sdk)
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Type().Field(i); f.IsExported() && v.Field(i).IsZero() {
+			t.Errorf("types.OperationUpdate.%s not set", f.Name)
+		}
+	}
+	now := wire.At(time.Now().UTC())
+	op := wire.Operation{Id: "a", ParentId: "p", Name: "n", Type: wire.TypeStep, SubType: "Step", Status: wire.StatusPending, StartTimestamp: now, EndTimestamp: now,
+		ExecutionDetails:     &wire.ExecutionDetails{InputPayload: "in"},
+		StepDetails:          &wire.StepDetails{Attempt: 2, Result: "r", Error: u.Error, NextAttemptTimestamp: now},
+		WaitDetails:          &wire.WaitDetails{ScheduledEndTimestamp: now},
+		CallbackDetails:      &wire.CallbackDetails{CallbackId: "cb", Result: "r", Error: u.Error},
+		ChainedInvokeDetails: &wire.ChainedInvokeDetails{Result: "r", Error: u.Error},
+		ContextDetails:       &wire.ContextDetails{Result: "r", Error: u.Error, ReplayChildren: true},
+	}
+	sop := lambdaclient.OperationToSDK(&op)
+	back := lambdaclient.OperationFromSDK(&sop)
+	if !reflect.DeepEqual(back, op) {
+		t.Errorf("operation round trip:\n got %+v\nwant %+v", back, op)
+	}
+	sv := reflect.ValueOf(sop)
+	for i := 0; i < sv.NumField(); i++ {
+		if f := sv.Type().Field(i); f.IsExported() && sv.Field(i).IsZero() {
+			t.Errorf("types.Operation.%s not set", f.Name)
+		}
+	}
+	_ = types.OperationTypeStep
+}
+
+func TestErrorsAsTheSDKProducesThem(t *testing.T) {
+	ctx := context.Background()
+	svc := durabletest.NewService()
+	c := newClient(t, svc)
+	arn := svc.StartExecution("errors", `{}`)
+	in, _ := svc.StartInvocation(arn)
+
+	// Stale token.
+	_, err := c.Checkpoint(ctx, wire.CheckpointRequest{DurableExecutionArn: arn, CheckpointToken: "c3RhbGU=", Updates: nil})
+	var ipve *types.InvalidParameterValueException
+	if !errors.As(err, &ipve) || !strings.HasPrefix(ipve.ErrorMessage(), "Invalid checkpoint token") {
+		t.Fatalf("stale token: %v", err)
+	}
+	var api smithy.APIError
+	var re *awshttp.ResponseError
+	if !errors.As(err, &api) || api.ErrorCode() != "InvalidParameterValueException" || !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusBadRequest {
+		t.Errorf("stale token error chain: %v", err)
+	}
+	if !strings.HasPrefix(err.Error(), "lambdaclient: CheckpointDurableExecution: ") {
+		t.Errorf("no context: %v", err)
+	}
+
+	// Validation before state: a 0-second wait.
+	_, err = c.Checkpoint(ctx, wire.CheckpointRequest{DurableExecutionArn: arn, CheckpointToken: in.CheckpointToken, Updates: []wire.OperationUpdate{
+		{Id: "w", Type: wire.TypeWait, Action: wire.ActionStart, WaitOptions: &wire.WaitOptions{WaitSeconds: 0}},
+	}})
+	if !errors.As(err, &api) || api.ErrorCode() != "ValidationException" || !strings.Contains(api.ErrorMessage(), "'updates.1.member.waitOptions.waitSeconds'") {
+		t.Errorf("validation: %v", err)
+	}
+	// Unknown execution.
+	_, err = c.GetExecutionState(ctx, wire.StateRequest{DurableExecutionArn: arn + "x", CheckpointToken: in.CheckpointToken})
+	var rnf *types.ResourceNotFoundException
+	if !errors.As(err, &rnf) || !errors.As(err, &re) || re.HTTPStatusCode() != 404 {
+		t.Errorf("not found: %v", err)
+	}
+	// A rejected call leaves the token valid.
+	if _, err := c.Checkpoint(ctx, wire.CheckpointRequest{DurableExecutionArn: arn, CheckpointToken: in.CheckpointToken}); err != nil {
+		t.Errorf("poll after rejected call: %v", err)
+	}
+}
