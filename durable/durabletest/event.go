@@ -84,13 +84,13 @@ type EmptyDetails struct{}
 // EventResult): a JSON text in a string.
 type EventPayload struct {
 	Payload   string `json:"Payload,omitempty"`
-	Truncated bool   `json:"Truncated,omitempty"`
+	Truncated bool   `json:"Truncated"`
 }
 
 // EventError is an error carried by an event.
 type EventError struct {
 	Payload   wire.ErrorObject `json:"Payload"`
-	Truncated bool             `json:"Truncated,omitempty"`
+	Truncated bool             `json:"Truncated"`
 }
 
 // ResultDetails is the details of events that carry a result

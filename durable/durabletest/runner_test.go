@@ -103,7 +103,7 @@ func TestEventJSON(t *testing.T) {
 	ev := Event{EventType: EventStepFailed, EventId: 3, EventTimestamp: time.Date(2025, 1, 2, 3, 4, 5, 6e6, time.UTC), Id: "a", SubType: "Step",
 		StepFailedDetails: &StepFailedDetails{Error: &EventError{Payload: wire.ErrorObject{ErrorType: "E", ErrorMessage: "m"}}, RetryDetails: &RetryDetails{CurrentAttempt: 1, NextAttemptDelaySeconds: &delay}}}
 	b, _ := json.Marshal(ev)
-	want := `{"EventType":"StepFailed","EventId":3,"EventTimestamp":"2025-01-02T03:04:05.006Z","Id":"a","SubType":"Step","StepFailedDetails":{"Error":{"Payload":{"ErrorType":"E","ErrorMessage":"m"}},"RetryDetails":{"CurrentAttempt":1,"NextAttemptDelaySeconds":3}}}`
+	want := `{"EventType":"StepFailed","EventId":3,"EventTimestamp":"2025-01-02T03:04:05.006Z","Id":"a","SubType":"Step","StepFailedDetails":{"Error":{"Payload":{"ErrorType":"E","ErrorMessage":"m"},"Truncated":false},"RetryDetails":{"CurrentAttempt":1,"NextAttemptDelaySeconds":3}}}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}
