@@ -1,0 +1,222 @@
+// Package jobstore keeps the durable record of each video job in the
+// output bucket: videos/<messageId>/job.json, written once right after
+// Bedrock accepted the job, which every later delivery of the same SQS
+// message re-attaches to instead of starting another (paid) job; and
+// videos/<messageId>/result.json, the job's outcome.
+package jobstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Prefix is the key prefix of everything the handler and Bedrock write.
+const Prefix = "videos/"
+
+// JobKey is the key of a message's job record.
+func JobKey(messageID string) string { return Prefix + messageID + "/job.json" }
+
+// ResultKey is the key of a message's result.
+func ResultKey(messageID string) string { return Prefix + messageID + "/result.json" }
+
+// OutputURI is where Bedrock writes a message's video:
+// s3://<bucket>/videos/<messageId>; Bedrock adds /<invocationId>/output.mp4.
+func OutputURI(bucket, messageID string) string {
+	return "s3://" + bucket + "/" + Prefix + messageID
+}
+
+// JobRecord is job.json: which Bedrock job a message started.
+type JobRecord struct {
+	MessageID          string    `json:"messageId"`
+	InvocationArn      string    `json:"invocationArn"`
+	Model              string    `json:"model"`
+	ClientRequestToken string    `json:"clientRequestToken"`
+	OutputURI          string    `json:"outputUri"`
+	SubmittedAt        time.Time `json:"submittedAt"`
+}
+
+// Result statuses.
+const (
+	StatusSucceeded = "SUCCEEDED"
+	StatusFailed    = "FAILED"
+)
+
+// Result is result.json. Timestamps are RFC 3339 in UTC; fields that do not
+// apply to an outcome are left out (videoUri without a video, error on
+// success, invocationArn and submittedAt when no job was started).
+type Result struct {
+	Status        string       `json:"status"`
+	MessageID     string       `json:"messageId"`
+	Model         string       `json:"model,omitempty"`
+	InvocationArn string       `json:"invocationArn,omitempty"`
+	VideoURI      string       `json:"videoUri,omitempty"`
+	Error         *ResultError `json:"error,omitempty"`
+	SubmittedAt   string       `json:"submittedAt,omitempty"`
+	CompletedAt   string       `json:"completedAt"`
+	Checks        int          `json:"checks"`
+}
+
+// ResultError is the error object of a failed result.
+type ResultError struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+// Timestamp formats t as result.json does ("" for the zero time).
+func Timestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// Store reads and writes the records in one bucket.
+type Store struct {
+	api    *s3.Client
+	bucket string
+}
+
+// NewFromConfig returns a Store for bucket. With an endpoint override
+// (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL) the client uses path-style
+// addressing, which S3-compatible endpoints and the local fakes need.
+func NewFromConfig(cfg aws.Config, bucket string) *Store {
+	return New(s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if o.BaseEndpoint != nil {
+			o.UsePathStyle = true
+		}
+	}), bucket)
+}
+
+// New wraps an existing S3 client.
+func New(api *s3.Client, bucket string) *Store { return &Store{api: api, bucket: bucket} }
+
+// Bucket is the store's bucket.
+func (s *Store) Bucket() string { return s.bucket }
+
+// LoadJob reads the job record of messageID; found is false when there is
+// none. A 403 is reported as such: without s3:ListBucket S3 answers 403 for
+// missing keys too, and guessing "missing" could start a second job.
+func (s *Store) LoadJob(ctx context.Context, messageID string) (rec JobRecord, found bool, err error) {
+	key := JobKey(messageID)
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		var noKey *types.NoSuchKey
+		if errors.As(err, &noKey) {
+			return JobRecord{}, false, nil
+		}
+		return JobRecord{}, false, s.describe("reading", key, err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		return JobRecord{}, false, fmt.Errorf("reading s3://%s/%s: %w", s.bucket, key, err)
+	}
+	if err := json.Unmarshal(body, &rec); err != nil {
+		return JobRecord{}, false, fmt.Errorf("s3://%s/%s is not a job record: %w", s.bucket, key, err)
+	}
+	if rec.InvocationArn == "" {
+		return JobRecord{}, false, fmt.Errorf("s3://%s/%s has no invocationArn", s.bucket, key)
+	}
+	return rec, true, nil
+}
+
+// CreateJob writes rec as the message's job record unless one exists
+// (a conditional write, If-None-Match: *). It returns the record that is
+// stored: rec, or the existing one when another execution wrote first.
+func (s *Store) CreateJob(ctx context.Context, rec JobRecord) (JobRecord, error) {
+	key := JobKey(rec.MessageID)
+	err := s.put(ctx, key, rec, true)
+	if err == nil {
+		return rec, nil
+	}
+	if !isPreconditionFailed(err) {
+		return JobRecord{}, s.describe("writing", key, err)
+	}
+	existing, found, err := s.LoadJob(ctx, rec.MessageID)
+	if err != nil {
+		return JobRecord{}, err
+	}
+	if !found {
+		return JobRecord{}, fmt.Errorf("writing s3://%s/%s: the object exists (412) but cannot be read back", s.bucket, key)
+	}
+	return existing, nil
+}
+
+// WriteResult writes (or overwrites) the message's result.json.
+func (s *Store) WriteResult(ctx context.Context, r Result) error {
+	key := ResultKey(r.MessageID)
+	if err := s.put(ctx, key, r, false); err != nil {
+		return s.describe("writing", key, err)
+	}
+	return nil
+}
+
+// LoadResult reads a message's result.json.
+func (s *Store) LoadResult(ctx context.Context, messageID string) (Result, bool, error) {
+	key := ResultKey(messageID)
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		var noKey *types.NoSuchKey
+		if errors.As(err, &noKey) {
+			return Result{}, false, nil
+		}
+		return Result{}, false, s.describe("reading", key, err)
+	}
+	defer out.Body.Close()
+	var r Result
+	if err := json.NewDecoder(out.Body).Decode(&r); err != nil {
+		return Result{}, false, fmt.Errorf("s3://%s/%s is not a result: %w", s.bucket, key, err)
+	}
+	return r, true, nil
+}
+
+func (s *Store) put(ctx context.Context, key string, v any, ifNoneMatch bool) error {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", key, err)
+	}
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(key),
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+		ContentType:   aws.String("application/json"),
+	}
+	if ifNoneMatch {
+		in.IfNoneMatch = aws.String("*")
+	}
+	_, err = s.api.PutObject(ctx, in)
+	return err
+}
+
+// describe wraps an S3 error with the object and, for 403, the likely
+// cause.
+func (s *Store) describe(verb, key string, err error) error {
+	var respErr *smithyhttp.ResponseError
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusForbidden {
+		return fmt.Errorf("%s s3://%s/%s: access denied; the function role needs s3:GetObject and s3:PutObject on %s* and s3:ListBucket on the bucket: %w",
+			verb, s.bucket, key, Prefix, err)
+	}
+	return fmt.Errorf("%s s3://%s/%s: %w", verb, s.bucket, key, err)
+}
+
+func isPreconditionFailed(err error) bool {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "PreconditionFailed" {
+		return true
+	}
+	var respErr *smithyhttp.ResponseError
+	return errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusPreconditionFailed
+}
