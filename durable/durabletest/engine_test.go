@@ -224,3 +224,59 @@ func TestEngineResultTooLarge(t *testing.T) {
 		t.Fatalf("status %s error %+v", res.Status, res.Error)
 	}
 }
+
+func TestCallbacksResolvedOnBlocked(t *testing.T) {
+	// No callback primitive in package durable yet: a raw handler starts a
+	// CALLBACK and waits for it.
+	fn := func(client durableClient) rawHandler {
+		return func(ctx context.Context, payload []byte) ([]byte, error) {
+			m, err := loadMini(ctx, client, payload)
+			if err != nil {
+				return nil, err
+			}
+			op, ok := m.ops["cb"]
+			if !ok {
+				if err := m.checkpoint(wire.OperationUpdate{Id: "cb", Name: "approval", Type: wire.TypeCallback, SubType: wire.SubTypeCallback, Action: wire.ActionStart,
+					CallbackOptions: &wire.CallbackOptions{TimeoutSeconds: 3600}}); err != nil {
+					return nil, err
+				}
+				return m.finish("", errSuspend)
+			}
+			if op.Status == wire.StatusStarted {
+				return m.finish("", errSuspend)
+			}
+			if op.Status == wire.StatusSucceeded {
+				return m.finish(op.CallbackDetails.Result, nil)
+			}
+			return m.finish("", errors.New(string(op.Status)))
+		}
+	}
+	calls := 0
+	r := NewRawRunner(fn, WithOnBlocked(func(ctx context.Context, s *Service, arn string) error {
+		calls++
+		cbs, err := s.OpenCallbacks(arn)
+		if err != nil || len(cbs) != 1 {
+			return fmt.Errorf("open callbacks %v %v", cbs, err)
+		}
+		return s.SendCallbackSuccess(cbs[0].CallbackDetails.CallbackId, `"approved"`)
+	}))
+	res, err := r.Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusSucceeded || res.RawResult != `"approved"` || calls != 1 || res.Invocations != 2 {
+		t.Fatalf("status %s result %s calls %d invocations %d\n%s", res.Status, res.RawResult, calls, res.Invocations, eventTypes(res.History))
+	}
+	if got := eventTypes(res.History); got != "ExecutionStarted CallbackStarted InvocationCompleted CallbackSucceeded InvocationCompleted ExecutionSucceeded" {
+		t.Errorf("history %s", got)
+	}
+
+	// Without a hook the callback times out after an hour of virtual time.
+	res, err = NewRawRunner(fn).Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusFailed || len(res.Events(EventCallbackTimedOut)) != 1 {
+		t.Fatalf("status %s\n%s", res.Status, eventTypes(res.History))
+	}
+}

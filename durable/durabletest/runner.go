@@ -47,6 +47,7 @@ type config struct {
 	crashAfter       []int
 	faults           map[int]Fault
 	env              []string
+	onBlocked        func(ctx context.Context, s *Service, executionArn string) error
 }
 
 // Fault is an error the Service answers a checkpoint call with.
@@ -146,6 +147,18 @@ func WithCheckpointFault(n int, f Fault) Option {
 // WithEnv adds environment variables ("KEY=value") for a process runner's
 // function process; they override the runner's defaults.
 func WithEnv(kv ...string) Option { return func(c *config) { c.env = append(c.env, kv...) } }
+
+// WithOnBlocked sets fn to be called when the execution suspended while it
+// waits for something outside the service (an open callback, a chained
+// invoke), before the virtual clock moves on: fn plays the external system
+// and may resolve it through the Service (OpenCallbacks,
+// SendCallbackSuccess, SendCallbackFailure, ...). If fn changed nothing,
+// the run goes on as without it: to the next timer (a callback timeout,
+// say), or it stops with Status StatusRunning. An error from fn ends the
+// run with that error.
+func WithOnBlocked(fn func(ctx context.Context, s *Service, executionArn string) error) Option {
+	return func(c *config) { c.onBlocked = fn }
+}
 
 // NewRunner returns a Runner that calls h in-process, wrapped by
 // durable.Wrap with the runner's Service as execution client, a JSON log
@@ -283,7 +296,14 @@ func (r *Runner[I, O]) Run(ctx context.Context, input I) (*Result[O], error) {
 		svc.mu.Lock()
 		cont := e.status == StatusRunning
 		if cont && n > 0 {
-			cont = e.advance(failed)
+			if r.cfg.onBlocked != nil && !failed && len(e.unseen) == 0 && !e.hasReady() && e.waitsExternally() {
+				svc.mu.Unlock()
+				if err := r.cfg.onBlocked(ctx, svc, e.arn); err != nil {
+					return nil, err
+				}
+				svc.mu.Lock()
+			}
+			cont = e.status == StatusRunning && e.advance(failed)
 		}
 		if cont && e.invocations >= r.cfg.maxInvocations {
 			cont = false

@@ -70,7 +70,8 @@ func (srv *Server) Close() error {
 }
 
 const (
-	durablePrefix = "/2025-12-01/durable-executions/"
+	callbackPrefix = "/2025-12-01/durable-execution-callbacks/"
+	durablePrefix  = "/2025-12-01/durable-executions/"
 	runtimePrefix = "/2018-06-01/runtime/"
 )
 
@@ -81,6 +82,8 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(p, durablePrefix):
 		srv.serveDurable(w, r, strings.TrimPrefix(p, durablePrefix))
+	case strings.HasPrefix(p, callbackPrefix):
+		srv.serveCallback(w, r, strings.TrimPrefix(p, callbackPrefix))
 	case strings.HasPrefix(p, runtimePrefix):
 		srv.serveRuntime(w, r, strings.TrimPrefix(p, runtimePrefix))
 	default:
@@ -178,11 +181,11 @@ func (srv *Server) serveDurable(w http.ResponseWriter, r *http.Request, rest str
 			"DurableExecutionName": info.DurableExecutionName,
 			"FunctionArn":          info.FunctionArn,
 			"Status":               string(info.Status),
-			"StartTimestamp":       epochSeconds(info.StartTimestamp),
+			"StartTimestamp":       wire.At(info.StartTimestamp),
 			"InputPayload":         info.InputPayload,
 		}
 		if !info.EndTimestamp.IsZero() {
-			out["EndTimestamp"] = epochSeconds(info.EndTimestamp)
+			out["EndTimestamp"] = wire.At(info.EndTimestamp)
 		}
 		if info.Result != "" {
 			out["Result"] = info.Result
@@ -194,6 +197,45 @@ func (srv *Server) serveDurable(w http.ResponseWriter, r *http.Request, rest str
 	default:
 		writeAPIError(w, &wire.APIError{Code: "UnknownOperationException", Message: "Unknown operation " + r.Method + " " + r.URL.EscapedPath(), StatusCode: 404})
 	}
+}
+
+// serveCallback serves SendDurableExecutionCallbackSuccess (the body is
+// the raw result), ...Failure (the body is the ErrorObject) and
+// ...Heartbeat.
+func (srv *Server) serveCallback(w http.ResponseWriter, r *http.Request, rest string) {
+	seg := strings.Split(rest, "/")
+	id, err := url.PathUnescape(seg[0])
+	if err != nil || len(seg) != 2 || r.Method != http.MethodPost {
+		writeAPIError(w, &wire.APIError{Code: "UnknownOperationException", Message: "Unknown operation " + r.Method + " " + r.URL.EscapedPath(), StatusCode: 404})
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeAPIError(w, &wire.APIError{Code: "SerializationException", Message: err.Error(), StatusCode: 400})
+		return
+	}
+	switch seg[1] {
+	case "succeed":
+		err = srv.service.SendCallbackSuccess(id, string(body))
+	case "fail":
+		var eo wire.ErrorObject
+		if len(bytes.TrimSpace(body)) > 0 {
+			if err := json.Unmarshal(body, &eo); err != nil {
+				writeAPIError(w, &wire.APIError{Code: "SerializationException", Message: err.Error(), StatusCode: 400})
+				return
+			}
+		}
+		err = srv.service.SendCallbackFailure(id, &eo)
+	case "heartbeat":
+		err = srv.service.SendCallbackHeartbeat(id)
+	default:
+		err = &wire.APIError{Code: "UnknownOperationException", Message: "Unknown operation " + r.URL.EscapedPath(), StatusCode: 404}
+	}
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, struct{}{})
 }
 
 // writeJSON writes v as a restJson1 body: timestamps (members named

@@ -347,6 +347,7 @@ type opRecord struct {
 	waitSeconds int
 	// callback timers
 	timeoutAt, heartbeatAt time.Time
+	heartbeatSeconds       int
 }
 
 // cursor is the rest of a paginated listing.
@@ -518,6 +519,17 @@ func (e *execution) hasPending() bool {
 			if r.op.Status == wire.StatusStarted || r.op.Status == wire.StatusPending || r.op.Status == wire.StatusReady {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// waitsExternally reports whether a CALLBACK or CHAINED_INVOKE is in
+// progress.
+func (e *execution) waitsExternally() bool {
+	for _, r := range e.ops {
+		if (r.op.Type == wire.TypeCallback || r.op.Type == wire.TypeChainedInvoke) && r.op.Status == wire.StatusStarted {
+			return true
 		}
 	}
 	return false
@@ -844,6 +856,7 @@ func (e *execution) apply(u *wire.OperationUpdate, now time.Time) bool {
 			r.timeoutAt = now.Add(time.Duration(timeout) * time.Second)
 		}
 		if heartbeat > 0 {
+			r.heartbeatSeconds = heartbeat
 			r.heartbeatAt = now.Add(time.Duration(heartbeat) * time.Second)
 		}
 		if timeout > 0 || heartbeat > 0 {

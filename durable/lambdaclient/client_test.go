@@ -2,6 +2,7 @@ package lambdaclient_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
@@ -228,5 +229,90 @@ func TestErrorsAsTheSDKProducesThem(t *testing.T) {
 	// A rejected call leaves the token valid.
 	if _, err := c.Checkpoint(ctx, wire.CheckpointRequest{DurableExecutionArn: arn, CheckpointToken: in.CheckpointToken}); err != nil {
 		t.Errorf("poll after rejected call: %v", err)
+	}
+}
+
+// The control-plane routes the server also serves: GetDurableExecution,
+// GetDurableExecutionHistory and the callback APIs, through the real SDK.
+func TestControlPlaneRoutes(t *testing.T) {
+	ctx := context.Background()
+	svc := durabletest.NewService(durabletest.WithStartTime(time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)))
+	c := newClient(t, svc)
+	api := c.API()
+	arn := svc.StartExecution("ctl", `{"x":1}`)
+	in, _ := svc.StartInvocation(arn)
+	resp, err := c.Checkpoint(ctx, wire.CheckpointRequest{DurableExecutionArn: arn, CheckpointToken: in.CheckpointToken, Updates: []wire.OperationUpdate{
+		{Id: "cb", Name: "approve", Type: wire.TypeCallback, SubType: wire.SubTypeCallback, Action: wire.ActionStart, CallbackOptions: &wire.CallbackOptions{HeartbeatTimeoutSeconds: 60}},
+		{Id: "cb2", Type: wire.TypeCallback, SubType: wire.SubTypeCallback, Action: wire.ActionStart},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cbID := resp.NewExecutionState.Operations[0].CallbackDetails.CallbackId
+	cb2 := resp.NewExecutionState.Operations[1].CallbackDetails.CallbackId
+	if _, err := api.SendDurableExecutionCallbackHeartbeat(ctx, &lambda.SendDurableExecutionCallbackHeartbeatInput{CallbackId: aws.String(cbID)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.SendDurableExecutionCallbackSuccess(ctx, &lambda.SendDurableExecutionCallbackSuccessInput{CallbackId: aws.String(cbID), Result: []byte(`{"ok":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.SendDurableExecutionCallbackFailure(ctx, &lambda.SendDurableExecutionCallbackFailureInput{CallbackId: aws.String(cb2), Error: &types.ErrorObject{ErrorType: aws.String("Denied"), ErrorMessage: aws.String("no")}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = api.SendDurableExecutionCallbackSuccess(ctx, &lambda.SendDurableExecutionCallbackSuccessInput{CallbackId: aws.String(cbID), Result: []byte(`1`)})
+	var cte *types.CallbackTimeoutException
+	if !errors.As(err, &cte) {
+		t.Errorf("second completion: %v", err)
+	}
+	// The poll delivers both.
+	resp, err = c.Checkpoint(ctx, wire.CheckpointRequest{DurableExecutionArn: arn, CheckpointToken: resp.CheckpointToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ops := resp.NewExecutionState.Operations; len(ops) != 2 || ops[0].CallbackDetails.Result != `{"ok":1}` || ops[1].CallbackDetails.Error.ErrorType != "Denied" {
+		t.Fatalf("poll: %+v", ops)
+	}
+	out, _ := json.Marshal(wire.InvocationOutput{Status: wire.InvocationSucceeded, Result: `"done"`})
+	svc.CompleteInvocation(arn, out, nil)
+
+	ex, err := api.GetDurableExecution(ctx, &lambda.GetDurableExecutionInput{DurableExecutionArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.Status != types.ExecutionStatusSucceeded || aws.ToString(ex.Result) != `"done"` || aws.ToString(ex.InputPayload) != `{"x":1}` ||
+		aws.ToString(ex.DurableExecutionName) != "ctl" || !ex.StartTimestamp.Equal(time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)) || ex.EndTimestamp == nil {
+		t.Errorf("GetDurableExecution %+v", ex)
+	}
+	hist, err := api.GetDurableExecutionHistory(ctx, &lambda.GetDurableExecutionHistoryInput{DurableExecutionArn: aws.String(arn), MaxItems: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := hist.Events
+	for m := hist.NextMarker; m != nil; {
+		page, err := api.GetDurableExecutionHistory(ctx, &lambda.GetDurableExecutionHistoryInput{DurableExecutionArn: aws.String(arn), MaxItems: 4, Marker: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, page.Events...)
+		m = page.NextMarker
+	}
+	want, _ := svc.History(arn)
+	if len(events) != len(want) {
+		t.Fatalf("%d events, want %d", len(events), len(want))
+	}
+	for i, ev := range events {
+		w := want[i]
+		if string(ev.EventType) != string(w.EventType) || aws.ToInt32(ev.EventId) != int32(w.EventId) || !ev.EventTimestamp.Equal(w.EventTimestamp) || aws.ToString(ev.Id) != w.Id {
+			t.Errorf("event %d: %+v, want %+v", i, ev, w)
+		}
+	}
+	if d := events[1].CallbackStartedDetails; d == nil || aws.ToInt32(d.HeartbeatTimeout) != 60 || aws.ToString(d.CallbackId) != cbID {
+		t.Errorf("CallbackStarted %+v", d)
+	}
+	if d := events[3].CallbackSucceededDetails; d == nil || aws.ToString(d.Result.Payload) != `{"ok":1}` {
+		t.Errorf("CallbackSucceeded %+v", events[3])
+	}
+	if d := events[5].InvocationCompletedDetails; d == nil || aws.ToString(d.RequestId) == "" || d.StartTimestamp == nil {
+		t.Errorf("InvocationCompleted %+v", d)
 	}
 }

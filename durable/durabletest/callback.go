@@ -1,0 +1,96 @@
+package durabletest
+
+import (
+	"time"
+
+	"github.com/bedrockvideo/pipeline/durable/wire"
+)
+
+// OpenCallbacks returns the execution's CALLBACK operations that are still
+// waiting (STARTED), in start order. Their CallbackDetails.CallbackId is
+// what SendCallbackSuccess and friends take.
+func (s *Service) OpenCallbacks(executionArn string) ([]wire.Operation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookup(executionArn)
+	if err != nil {
+		return nil, err
+	}
+	var out []wire.Operation
+	for _, r := range e.ops {
+		if r.op.Type == wire.TypeCallback && r.op.Status == wire.StatusStarted {
+			out = append(out, cloneOp(&r.op))
+		}
+	}
+	return out, nil
+}
+
+// SendCallbackSuccess completes a callback with result, as
+// SendDurableExecutionCallbackSuccess does.
+func (s *Service) SendCallbackSuccess(callbackID, result string) error {
+	return s.resolveCallback(callbackID, func(e *execution, r *opRecord, now time.Time) {
+		r.op.Status = wire.StatusSucceeded
+		r.op.EndTimestamp = wire.At(now)
+		r.op.CallbackDetails.Result = result
+		ev := e.opEvent(EventCallbackSucceeded, r)
+		ev.CallbackSucceededDetails = &ResultDetails{Result: &EventPayload{Payload: result}}
+		e.record(ev, now)
+	})
+}
+
+// SendCallbackFailure fails a callback with eo, as
+// SendDurableExecutionCallbackFailure does.
+func (s *Service) SendCallbackFailure(callbackID string, eo *wire.ErrorObject) error {
+	return s.resolveCallback(callbackID, func(e *execution, r *opRecord, now time.Time) {
+		r.op.Status = wire.StatusFailed
+		r.op.EndTimestamp = wire.At(now)
+		r.op.CallbackDetails.Error = cloneErr(eo)
+		ev := e.opEvent(EventCallbackFailed, r)
+		ev.CallbackFailedDetails = &ErrorDetails{Error: eventError(eo)}
+		e.record(ev, now)
+	})
+}
+
+// SendCallbackHeartbeat restarts a callback's heartbeat timeout, as
+// SendDurableExecutionCallbackHeartbeat does.
+func (s *Service) SendCallbackHeartbeat(callbackID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, r, err := s.findCallback(callbackID)
+	if err != nil {
+		return err
+	}
+	if !r.heartbeatAt.IsZero() {
+		r.heartbeatAt = e.now().Add(time.Duration(r.heartbeatSeconds) * time.Second)
+	}
+	return nil
+}
+
+func (s *Service) findCallback(callbackID string) (*execution, *opRecord, error) {
+	for _, e := range s.execs {
+		for _, r := range e.ops {
+			if r.op.Type != wire.TypeCallback || r.op.CallbackDetails == nil || r.op.CallbackDetails.CallbackId != callbackID {
+				continue
+			}
+			if r.op.Status != wire.StatusStarted {
+				return nil, nil, &wire.APIError{Code: "CallbackTimeoutException", Message: "The callback " + callbackID + " has already completed or timed out.", StatusCode: 400}
+			}
+			return e, r, nil
+		}
+	}
+	return nil, nil, &wire.APIError{Code: "ResourceNotFoundException", Message: "The callback " + callbackID + " does not exist.", StatusCode: 404}
+}
+
+func (s *Service) resolveCallback(callbackID string, apply func(e *execution, r *opRecord, now time.Time)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, r, err := s.findCallback(callbackID)
+	if err != nil {
+		return err
+	}
+	delete(e.timers, r)
+	apply(e, r, e.now())
+	e.markDirty(r)
+	e.markUnseen(r)
+	return nil
+}
