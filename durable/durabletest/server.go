@@ -72,7 +72,7 @@ func (srv *Server) Close() error {
 const (
 	callbackPrefix = "/2025-12-01/durable-execution-callbacks/"
 	durablePrefix  = "/2025-12-01/durable-executions/"
-	runtimePrefix = "/2018-06-01/runtime/"
+	runtimePrefix  = "/2018-06-01/runtime/"
 )
 
 // ServeHTTP routes a request. Routing uses the escaped path, because the
