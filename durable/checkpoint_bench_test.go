@@ -13,17 +13,7 @@ import (
 // The metric ns/step is the cost of one step's checkpoint round trip.
 func BenchmarkStepCheckpointRoundTrip(b *testing.B) {
 	const steps = 100
-	r := durabletest.NewRunner(func(ctx durable.Context, n int) (int, error) {
-		sum := 0
-		for i := 0; i < n; i++ {
-			v, err := durable.Step(ctx, "step", func(durable.StepContext) (int, error) { return i, nil })
-			if err != nil {
-				return 0, err
-			}
-			sum += v
-		}
-		return sum, nil
-	})
+	r := durabletest.NewRunner(countSteps)
 	b.ReportAllocs()
 	for b.Loop() {
 		res, err := r.Run(context.Background(), steps)

@@ -147,20 +147,11 @@ func (s *scope) runCondition(spec conditionSpec) error {
 	}
 	for {
 		if found {
+			var done bool
+			if op, done, err = s.settleStep(wid, "wait for condition", spec.name, op, spec.result); done {
+				return err
+			}
 			switch op.Status {
-			case wire.StatusSucceeded:
-				s.observed(wid)
-				return spec.result(stepResult(op))
-			case wire.StatusFailed:
-				s.observed(wid)
-				return operationError("wait for condition", spec.name, stepError(op))
-			case wire.StatusPending:
-				s.resumed()
-				if err := s.awaitRetry(wid, op); err != nil {
-					return err
-				}
-				op, _ = s.exec.state.get(wid)
-				continue
 			case wire.StatusStarted, wire.StatusReady:
 				s.resumed()
 			default:

@@ -99,20 +99,11 @@ func (s *scope) runStep(spec stepSpec) error {
 	}
 	for {
 		if found {
+			var done bool
+			if op, done, err = s.settleStep(wid, "step", spec.name, op, spec.replay); done {
+				return err
+			}
 			switch op.Status {
-			case wire.StatusSucceeded:
-				s.observed(wid)
-				return spec.replay(stepResult(op))
-			case wire.StatusFailed:
-				s.observed(wid)
-				return operationError("step", spec.name, stepError(op))
-			case wire.StatusPending:
-				s.resumed()
-				if err := s.awaitRetry(wid, op); err != nil {
-					return err
-				}
-				op, _ = s.exec.state.get(wid)
-				continue
 			case wire.StatusStarted:
 				s.resumed()
 				if spec.semantics == AtMostOncePerRetry {
@@ -181,6 +172,31 @@ func (s *scope) stepFailed(wid string, spec stepSpec, op wire.Operation, cause e
 		return true, err
 	}
 	return true, operationError("step", spec.name, obj)
+}
+
+// settleStep handles the recorded states of a STEP operation that need no
+// new attempt: a finished operation returns its recorded outcome (done is
+// true), and a PENDING one waits for its retry timer; anything else is
+// returned as it now stands for the caller to run.
+func (s *scope) settleStep(wid, kind, name string, op wire.Operation, result func(string) error) (wire.Operation, bool, error) {
+	for {
+		switch op.Status {
+		case wire.StatusSucceeded:
+			s.observed(wid)
+			return op, true, result(stepResult(op))
+		case wire.StatusFailed:
+			s.observed(wid)
+			return op, true, operationError(kind, name, stepError(op))
+		case wire.StatusPending:
+			s.resumed()
+			if err := s.awaitRetry(wid, op); err != nil {
+				return op, true, err
+			}
+			op, _ = s.exec.state.get(wid)
+		default:
+			return op, false, nil
+		}
+	}
 }
 
 // awaitRetry blocks until a PENDING step's timer fires (the service marks
