@@ -283,7 +283,7 @@ func (s *Service) startExecution(cfg execConfig, input string) *execution {
 	}}
 	e.insert(rec)
 	e.execOp = rec
-	ev := Event{EventType: EventExecutionStarted, Id: id, Name: name,
+	ev := Event{EventType: EventExecutionStarted, Id: id,
 		ExecutionStartedDetails: &ExecutionStartedDetails{Input: &EventPayload{Payload: input}, ExecutionTimeout: int(cfg.timeout / time.Second)}}
 	e.record(ev, e.startTime)
 	s.execs[arn] = e
@@ -710,7 +710,7 @@ func (e *execution) timeOut(now time.Time) {
 	e.execOp.op.Status = wire.StatusTimedOut
 	e.execOp.op.EndTimestamp = wire.At(now)
 	e.token = ""
-	ev := Event{EventType: EventExecutionTimedOut, Id: e.id, Name: e.name, ExecutionTimedOutDetails: &ErrorDetails{Error: &EventError{Payload: *cloneErr(eo)}}}
+	ev := Event{EventType: EventExecutionTimedOut, Id: e.id, ExecutionTimedOutDetails: &ErrorDetails{Error: &EventError{Payload: *cloneErr(eo)}}}
 	if e.inv != nil {
 		// Recorded after the invocation's InvocationCompleted.
 		e.terminalEvent = &ev
@@ -731,13 +731,13 @@ func (e *execution) apply(u *wire.OperationUpdate, now time.Time) bool {
 			r.op.Status = wire.StatusSucceeded
 			e.status = StatusSucceeded
 			e.result = u.Payload
-			e.terminalEvent = &Event{EventType: EventExecutionSucceeded, Id: e.id, Name: e.name,
+			e.terminalEvent = &Event{EventType: EventExecutionSucceeded, Id: e.id,
 				ExecutionSucceededDetails: &ResultDetails{Result: &EventPayload{Payload: u.Payload}}}
 		} else {
 			r.op.Status = wire.StatusFailed
 			e.status = StatusFailed
 			e.err = cloneErr(u.Error)
-			e.terminalEvent = &Event{EventType: EventExecutionFailed, Id: e.id, Name: e.name,
+			e.terminalEvent = &Event{EventType: EventExecutionFailed, Id: e.id,
 				ExecutionFailedDetails: &ErrorDetails{Error: eventError(u.Error)}}
 		}
 		e.markDirty(r)
@@ -991,7 +991,7 @@ func (e *execution) finish(st Status, result string, eo *wire.ErrorObject, now t
 	if st == StatusSucceeded {
 		e.result = result
 		e.execOp.op.Status = wire.StatusSucceeded
-		e.terminalEvent = &Event{EventType: EventExecutionSucceeded, Id: e.id, Name: e.name,
+		e.terminalEvent = &Event{EventType: EventExecutionSucceeded, Id: e.id,
 			ExecutionSucceededDetails: &ResultDetails{Result: &EventPayload{Payload: result}}}
 	} else {
 		if eo == nil {
@@ -999,7 +999,7 @@ func (e *execution) finish(st Status, result string, eo *wire.ErrorObject, now t
 		}
 		e.err = cloneErr(eo)
 		e.execOp.op.Status = wire.StatusFailed
-		e.terminalEvent = &Event{EventType: EventExecutionFailed, Id: e.id, Name: e.name,
+		e.terminalEvent = &Event{EventType: EventExecutionFailed, Id: e.id,
 			ExecutionFailedDetails: &ErrorDetails{Error: eventError(eo)}}
 	}
 }
