@@ -85,6 +85,8 @@ type Bedrock struct {
 	byToken    map[string]string
 	startCalls map[string]int // by token
 	lifecycle  Lifecycle
+	lifecycleF func(modelID string, input json.RawMessage) Lifecycle
+	reject     func(modelID string, input json.RawMessage) (Fault, bool)
 	models     []string
 	endOfLife  map[string]string // model → message
 	output     *S3
@@ -120,6 +122,23 @@ func (b *Bedrock) SetLifecycle(l Lifecycle) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.lifecycle = l
+}
+
+// SetLifecycleFunc decides the lifecycle of each new job from its request;
+// it overrides SetLifecycle.
+func (b *Bedrock) SetLifecycleFunc(f func(modelID string, input json.RawMessage) Lifecycle) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lifecycleF = f
+}
+
+// RejectStarts answers a StartAsyncInvoke call with the error fault f
+// returns when it returns true, before any job is created (network faults
+// are not supported here; use Inject).
+func (b *Bedrock) RejectStarts(f func(modelID string, input json.RawMessage) (Fault, bool)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.reject = f
 }
 
 // WriteOutputTo makes completed jobs write output.mp4 under their output
@@ -287,6 +306,12 @@ func (b *Bedrock) start(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "ValidationException", "outputDataConfig.s3OutputDataConfig.s3Uri must be an s3:// URI")
 		return
 	}
+	if b.reject != nil {
+		if f, ok := b.reject(req.ModelID, req.ModelInput); ok && !f.Network {
+			writeFault(w, f)
+			return
+		}
+	}
 	if msg, ok := b.endOfLife[req.ModelID]; ok {
 		writeJSONError(w, http.StatusNotFound, "ResourceNotFoundException", msg)
 		return
@@ -323,6 +348,9 @@ func (b *Bedrock) create(token, modelID, outputURI string, input json.RawMessage
 		SubmitTime:    b.now(),
 		lifecycle:     b.lifecycle,
 		request:       canonical,
+	}
+	if b.lifecycleF != nil {
+		job.lifecycle = b.lifecycleF(modelID, input)
 	}
 	b.jobs[job.InvocationArn] = job
 	b.order = append(b.order, job.InvocationArn)

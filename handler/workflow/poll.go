@@ -1,0 +1,101 @@
+package workflow
+
+import (
+	"errors"
+	"time"
+
+	"github.com/bedrockvideo/pipeline/durable"
+	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
+	"github.com/bedrockvideo/pipeline/handler/pollschedule"
+)
+
+// pollState is the state WaitForCondition checkpoints between checks.
+type pollState struct {
+	// Checks counts GetAsyncInvoke calls.
+	Checks int `json:"checks"`
+	// Age is the job's age at the next check, as the schedule counts it:
+	// its age when polling began plus the delays scheduled since.
+	Age time.Duration `json:"age"`
+	// Status is the job's last known status ("" before the first check).
+	Status         string    `json:"status,omitempty"`
+	FailureMessage string    `json:"failureMessage,omitempty"`
+	EndTime        time.Time `json:"endTime,omitzero"`
+	// NextDelay is the wait before the next check; zero when polling ends.
+	NextDelay time.Duration `json:"nextDelay,omitempty"`
+	// Exhausted is set when the budget allows no further check.
+	Exhausted bool `json:"exhausted,omitempty"`
+	// TransientErrors counts checks that failed with a retryable error.
+	TransientErrors int    `json:"transientErrors,omitempty"`
+	LastError       string `json:"lastError,omitempty"`
+}
+
+func (s pollState) done() bool {
+	return s.Status == bedrockjob.StatusCompleted || s.Status == bedrockjob.StatusFailed
+}
+
+// awaitJob waits until the job finishes or the budget is spent: a durable
+// wait until shortly before the model usually finishes, then
+// WaitForCondition polling GetAsyncInvoke on the schedule. A retryable
+// error of a check only costs that check; a terminal one (the job is gone,
+// access denied) ends the wait with an error.
+func (w *workflow) awaitJob(ctx durable.Context, started startedJob, videoSeconds int, deadline time.Time) (pollState, error) {
+	sched, age0 := schedule(started, videoSeconds, deadline)
+	first := sched.First(age0)
+	if first >= durable.MinWait {
+		if err := durable.Wait(ctx, "await generation", first); err != nil {
+			return pollState{}, err
+		}
+	}
+	check := func(sc durable.StepContext, s pollState) (pollState, error) {
+		return w.check(sc, sched, started.InvocationArn, s)
+	}
+	return durable.WaitForCondition(ctx, "poll job", check, durable.ConditionConfig[pollState]{
+		InitialState: pollState{Age: age0 + first},
+		WaitStrategy: waitStrategy,
+	})
+}
+
+// check runs one GetAsyncInvoke and plans the next check.
+func (w *workflow) check(sc durable.StepContext, sched pollschedule.Schedule, arn string, s pollState) (pollState, error) {
+	s.Checks++
+	st, err := w.deps.Bedrock.Get(sc, arn)
+	switch {
+	case err == nil:
+		s.Status, s.FailureMessage, s.EndTime = st.Status, st.FailureMessage, st.EndTime
+		if s.done() && s.EndTime.IsZero() {
+			s.EndTime = w.deps.Now().UTC()
+		}
+	case bedrockjob.IsRetryable(err):
+		s.TransientErrors++
+		s.LastError = err.Error()
+	default:
+		var bErr *bedrockjob.Error
+		if errors.As(err, &bErr) {
+			return s, bErr
+		}
+		return s, err
+	}
+	sc.Logger().Info("job status", "invocationArn", arn, "status", s.Status, "checks", s.Checks, "age", s.Age.String())
+	if s.done() {
+		s.NextDelay = 0
+		return s, nil
+	}
+	d, ok := sched.Next(s.Checks, s.Age)
+	if !ok {
+		s.NextDelay, s.Exhausted = 0, true
+		return s, nil
+	}
+	s.NextDelay = d
+	s.Age += d
+	return s, nil
+}
+
+// waitStrategy continues while the check planned another one. The plan is
+// made in the check (from checkpointed state only), so the strategy is a
+// pure function of the state.
+func waitStrategy(s pollState, _ int) (durable.WaitDecision, error) {
+	if s.done() || s.NextDelay <= 0 {
+		return durable.WaitDecision{}, nil
+	}
+	return durable.WaitDecision{Continue: true, Delay: s.NextDelay}, nil
+}

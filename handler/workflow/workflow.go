@@ -1,0 +1,126 @@
+// Package workflow is the durable function that turns SQS records into
+// videos: for every record of a batch, in a child context of its own, it
+// validates the job, starts it on Bedrock exactly once per message, waits
+// for it with a poll schedule that costs nothing between checks, and writes
+// the outcome to S3. Its result is the SQS partial batch response listing
+// the records that did not end with a video, so SQS redelivers them (and,
+// after maxReceiveCount attempts, moves them to the dead-letter queue).
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/bedrockvideo/pipeline/durable"
+	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
+	"github.com/bedrockvideo/pipeline/handler/config"
+	"github.com/bedrockvideo/pipeline/handler/jobstore"
+	"github.com/bedrockvideo/pipeline/handler/pollschedule"
+)
+
+// Deps is what the workflow runs with.
+type Deps struct {
+	Config  config.Config
+	Bedrock *bedrockjob.Client
+	Store   *jobstore.Store
+	// Now reads the clock; it is only called inside steps, whose results
+	// are checkpointed. Nil means time.Now.
+	Now func() time.Time
+	// StartRetry overrides the retry strategy of the start step (nil: the
+	// default, see StartRetryPolicy).
+	StartRetry durable.RetryStrategy
+}
+
+// NewDeps builds the AWS clients for cfg from config.LoadDefaultConfig in
+// the Bedrock region, so the standard environment applies (credentials,
+// AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_S3, ...).
+func NewDeps(ctx context.Context, cfg config.Config) (Deps, error) {
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.BedrockRegion))
+	if err != nil {
+		return Deps{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	return Deps{
+		Config:  cfg,
+		Bedrock: bedrockjob.NewFromConfig(awsCfg),
+		Store:   jobstore.NewFromConfig(awsCfg, cfg.OutputBucket),
+	}, nil
+}
+
+// StartRetryPolicy retries the start step with exponential backoff and
+// full jitter (2 s doubling to 60 s, 6 attempts, about a minute of waiting
+// at most) for every error except Bedrock's terminal ones (validation,
+// access, missing resource, end of life, unresolved conflict), which would
+// fail the same way again.
+var StartRetryPolicy = durable.RetryPolicy{
+	MaxAttempts:  6,
+	InitialDelay: 2 * time.Second,
+	MaxDelay:     60 * time.Second,
+	BackoffRate:  2,
+	Jitter:       durable.JitterFull,
+	Retryable:    retryable,
+}
+
+// Handler returns the durable handler: input the SQS batch, output the
+// partial batch response.
+func Handler(d Deps) durable.Handler[events.SQSEvent, events.SQSEventResponse] {
+	w := &workflow{deps: d}
+	if w.deps.Now == nil {
+		w.deps.Now = time.Now
+	}
+	if w.deps.StartRetry == nil {
+		w.deps.StartRetry = StartRetryPolicy.Strategy()
+	}
+	return w.run
+}
+
+type workflow struct {
+	deps Deps
+}
+
+func (w *workflow) run(ctx durable.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	if len(ev.Records) == 0 {
+		return resp, nil
+	}
+	// The execution's deadline, read once and checkpointed: every record
+	// must be done waiting by then, leaving the safety margin before the
+	// durable execution timeout.
+	deadline, err := durable.Step(ctx, "deadline", func(durable.StepContext) (time.Time, error) {
+		return w.deps.Now().UTC().Add(pollschedule.Budget(w.deps.Config.ExecutionTimeout)), nil
+	}, durable.WithRetry(durable.NoRetry))
+	if err != nil {
+		return resp, err
+	}
+
+	tolerated := len(ev.Records)
+	batch, err := durable.Map(ctx, "records", ev.Records,
+		func(ctx durable.Context, rec events.SQSMessage, _ int) (Outcome, error) {
+			return w.processRecord(ctx, rec, deadline)
+		},
+		durable.WithMaxConcurrency(w.deps.Config.MaxConcurrency),
+		durable.WithCompletion(durable.CompletionConfig{ToleratedFailureCount: &tolerated}),
+		durable.WithItemNamer(func(i int) string { return "record " + ev.Records[i].MessageId }),
+	)
+	if err != nil {
+		return resp, err
+	}
+	delivered := make(map[int]bool, len(batch.Items))
+	for _, item := range batch.Items {
+		if item.Status == durable.ItemSucceeded && item.Result.Status == jobstore.StatusSucceeded {
+			delivered[item.Index] = true
+		} else if item.Status == durable.ItemFailed {
+			ctx.Logger().Error("record failed", "messageId", ev.Records[item.Index].MessageId, "error", item.Err)
+		}
+	}
+	for i, rec := range ev.Records {
+		if !delivered[i] {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		}
+	}
+	ctx.Logger().Info("batch done", "records", len(ev.Records), "failed", len(resp.BatchItemFailures))
+	return resp, nil
+}
