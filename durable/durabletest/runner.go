@@ -361,6 +361,10 @@ func (r *Runner[I, O]) Run(ctx context.Context, input I) (*Result[O], error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if invErr != nil && !time.Now().Before(deadline) {
+			// The handler gave up at its deadline: Lambda reports the timeout.
+			invErr = &wire.ErrorObject{ErrorType: "Sandbox.Timedout", ErrorMessage: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", invn.requestID, r.cfg.functionTimeout.Seconds())}
+		}
 		svc.mu.Lock()
 		failed = e.endInvocation(invn, out, invErr)
 		svc.mu.Unlock()

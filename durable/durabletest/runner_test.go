@@ -218,3 +218,30 @@ func TestInvocationCap(t *testing.T) {
 		t.Errorf("error %+v", e)
 	}
 }
+
+func TestFunctionTimeout(t *testing.T) {
+	calls := 0
+	r := NewRawRunner(func(c durableClient) rawHandler {
+		return func(ctx context.Context, payload []byte) ([]byte, error) {
+			calls++
+			if calls == 1 {
+				if _, ok := ctx.Deadline(); !ok {
+					t.Error("no invocation deadline")
+				}
+				<-ctx.Done() // a handler stuck until Lambda kills it
+				return nil, ctx.Err()
+			}
+			return []byte(`{"Status":"SUCCEEDED","Result":"1"}`), nil
+		}
+	}, WithFunctionTimeout(50*time.Millisecond))
+	res, err := r.Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusSucceeded || res.Invocations != 2 {
+		t.Fatalf("status %s invocations %d", res.Status, res.Invocations)
+	}
+	if e := res.Events(EventInvocationCompleted)[0].InvocationCompletedDetails.Error; e == nil || e.Payload.ErrorType != "Sandbox.Timedout" {
+		t.Errorf("first invocation error %+v", e)
+	}
+}

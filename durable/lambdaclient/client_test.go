@@ -316,3 +316,37 @@ func TestControlPlaneRoutes(t *testing.T) {
 		t.Errorf("InvocationCompleted %+v", d)
 	}
 }
+
+// NewFromConfig reads the endpoint, region and credentials from the
+// environment, as a function process does.
+func TestNewFromConfigUsesEnvironment(t *testing.T) {
+	svc := durabletest.NewService()
+	srv, err := durabletest.NewServer(svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	t.Setenv("AWS_ENDPOINT_URL_LAMBDA", srv.URL())
+	t.Setenv("AWS_REGION", "eu-central-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	ctx := context.Background()
+	c, err := lambdaclient.NewFromConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.API().Options().Region; r != "eu-central-1" {
+		t.Errorf("region %q", r)
+	}
+	arn := svc.StartExecution("env", `{}`)
+	in, _ := svc.StartInvocation(arn)
+	st, err := c.GetExecutionState(ctx, wire.StateRequest{DurableExecutionArn: arn, CheckpointToken: in.CheckpointToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Operations) != 1 || st.Operations[0].Type != wire.TypeExecution {
+		t.Errorf("state %+v", st)
+	}
+}
