@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/durable/durabletest"
 	"github.com/bedrockvideo/pipeline/durable/wire"
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
@@ -346,13 +347,9 @@ func TestEmptyBatch(t *testing.T) {
 
 // TestCrashAnywhereStartsOneJob crashes the invocation after each
 // checkpoint in turn, and separately answers each checkpoint with a server
-// error (so the checkpoint is lost and the step body runs again — a crash
-// after StartAsyncInvoke answered but before its checkpoint). Whatever the
-// point, the message ends with exactly one Bedrock job and a video.
+// error. Whatever the point, the message ends with exactly one Bedrock job
+// and a video.
 func TestCrashAnywhereStartsOneJob(t *testing.T) {
-	clean := newEnv(t)
-	clean.run([]events.SQSMessage{record("m", `{"prompt":"x"}`)})
-	var bodyRanTwice, lostStartCheckpoint bool
 	for n := 1; n <= 16; n++ {
 		for _, mode := range []string{"crash", "fault"} {
 			e := newEnv(t)
@@ -361,21 +358,73 @@ func TestCrashAnywhereStartsOneJob(t *testing.T) {
 				opt = durabletest.WithCheckpointFault(n, durabletest.FaultServerError)
 			}
 			res := e.run([]events.SQSMessage{record("m", `{"prompt":"x"}`)}, opt)
-			jobs := e.jobsFor("m")
-			if len(jobs) != 1 || len(failures(res)) != 0 || e.result("m").Status != "SUCCEEDED" {
+			if jobs := e.jobsFor("m"); len(jobs) != 1 || len(failures(res)) != 0 || e.result("m").Status != "SUCCEEDED" {
 				t.Fatalf("%s after checkpoint %d: %d jobs, failures %v\n%s", mode, n, len(jobs), failures(res), res.Tree())
-			}
-			started := startResult(t, res)
-			if e.bedrock.StartCalls(bedrockjob.ClientRequestToken("m")) > 1 || started.Reattached {
-				bodyRanTwice = true
-				if mode == "fault" {
-					lostStartCheckpoint = true
-				}
 			}
 		}
 	}
-	if !bodyRanTwice || !lostStartCheckpoint {
-		t.Errorf("no run lost the start step's checkpoint after StartAsyncInvoke answered (body ran twice: %v); the sweep misses the window", bodyRanTwice)
+}
+
+// losingClient is the runner's Service with one checkpoint lost: the first
+// checkpoint call carrying an update lose selects fails with a server
+// error, so the invocation ends and the update is never recorded.
+type losingClient struct {
+	durable.ExecutionClient
+	lose func(wire.OperationUpdate) bool
+	mu   sync.Mutex
+	lost bool
+}
+
+func (c *losingClient) Checkpoint(ctx context.Context, req wire.CheckpointRequest) (wire.CheckpointResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, u := range req.Updates {
+		if !c.lost && c.lose(u) {
+			c.lost = true
+			return wire.CheckpointResponse{}, &wire.APIError{Code: "ServiceException", Message: "checkpoint lost", StatusCode: 500}
+		}
+	}
+	return c.ExecutionClient.Checkpoint(ctx, req)
+}
+
+// TestCrashBetweenStartAndItsCheckpoint loses the start step's SUCCEED
+// checkpoint: StartAsyncInvoke has answered (and job.json may be written)
+// but the execution never records it, so the next invocation runs the step
+// body again. It must re-attach, not start a second job — with job.json,
+// and through the client request token when job.json was not written
+// either.
+func TestCrashBetweenStartAndItsCheckpoint(t *testing.T) {
+	for _, lostJobJSON := range []bool{false, true} {
+		t.Run(fmt.Sprintf("job.json lost %v", lostJobJSON), func(t *testing.T) {
+			e := newEnv(t)
+			if lostJobJSON {
+				e.s3.Inject(awsfake.OpPutObject, slices.Repeat([]awsfake.Fault{awsfake.NetworkFault()}, 3)...)
+			}
+			r := e.runner()
+			client := &losingClient{ExecutionClient: r.Service(), lose: func(u wire.OperationUpdate) bool {
+				return u.Name == "start job" && u.Action == wire.ActionSucceed
+			}}
+			r = e.runner(durabletest.WithHandlerOptions(durable.WithExecutionClient(client)))
+			client.ExecutionClient = r.Service()
+			res, err := r.Run(context.Background(), events.SQSEvent{Records: []events.SQSMessage{record("m", `{"prompt":"x"}`)}})
+			if err != nil || res.Status != durabletest.StatusSucceeded {
+				t.Fatalf("run: %v %+v", err, res)
+			}
+			if !client.lost {
+				t.Fatal("the start step's checkpoint was never sent")
+			}
+			if jobs := e.jobsFor("m"); len(jobs) != 1 || len(failures(res)) != 0 || e.result("m").Status != "SUCCEEDED" {
+				t.Fatalf("%d jobs, failures %v", len(jobs), failures(res))
+			}
+			started := startResult(t, res)
+			calls := e.bedrock.StartCalls(bedrockjob.ClientRequestToken("m"))
+			if lostJobJSON && calls != 2 {
+				t.Errorf("%d StartAsyncInvoke calls; the body should have run again and reused the token", calls)
+			}
+			if !lostJobJSON && (calls != 1 || !started.Reattached) {
+				t.Errorf("%d StartAsyncInvoke calls, reattached %v; want one call and a re-attach through job.json", calls, started.Reattached)
+			}
+		})
 	}
 }
 
