@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bedrockvideo/pipeline/durable"
-	"github.com/bedrockvideo/pipeline/handler/internal/awsfake"
+	"github.com/bedrockvideo/pipeline/handler/awsfake"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 )
 

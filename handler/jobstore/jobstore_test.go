@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bedrockvideo/pipeline/handler/internal/awsfake"
+	"github.com/bedrockvideo/pipeline/handler/awsfake"
 )
 
 const bucket = "video-output"

@@ -17,7 +17,7 @@ import (
 	"github.com/bedrockvideo/pipeline/durable/wire"
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
 	"github.com/bedrockvideo/pipeline/handler/config"
-	"github.com/bedrockvideo/pipeline/handler/internal/awsfake"
+	"github.com/bedrockvideo/pipeline/handler/awsfake"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
 )
