@@ -1,0 +1,212 @@
+// Package e2e runs the real handler binary, built as the deployment builds
+// it, through the durabletest HTTP server (Lambda Runtime API and durable
+// execution routes) against the Bedrock Runtime and S3 fakes, configured
+// only through the environment, as on Lambda.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/bedrockvideo/pipeline/durable/durabletest"
+	"github.com/bedrockvideo/pipeline/handler/awsfake"
+	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
+	"github.com/bedrockvideo/pipeline/handler/jobspec"
+	"github.com/bedrockvideo/pipeline/handler/jobstore"
+)
+
+const bucket = "e2e-videos"
+
+// binary is the bootstrap built once for the whole package.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "handler-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "bootstrap")
+	// The deployment's build flags (see infra/build.go), for this host's
+	// architecture so the binary can run here.
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", binary, "./handler/cmd/bootstrap")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the handler: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type fakes struct {
+	bedrock *awsfake.Bedrock
+	s3      *awsfake.S3
+	env     []string
+}
+
+func newFakes(t *testing.T) *fakes {
+	b := awsfake.NewBedrock(t, jobspec.KnownModels()...)
+	s := awsfake.NewS3(t, bucket)
+	b.WriteOutputTo(s)
+	return &fakes{bedrock: b, s3: s, env: []string{
+		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + b.URL(),
+		"AWS_ENDPOINT_URL_S3=" + s.URL(),
+		"OUTPUT_BUCKET_NAME=" + bucket,
+		"BEDROCK_MODEL_ID=amazon.nova-reel-v1:1",
+		"BEDROCK_REGION=us-east-1",
+		"ALLOWED_MODEL_IDS=amazon.nova-reel-v1:1,luma.ray-v2:0",
+		"DURABLE_EXECUTION_TIMEOUT_SECONDS=900",
+	}}
+}
+
+func (f *fakes) run(t *testing.T, records []events.SQSMessage, opts ...durabletest.Option) *durabletest.Result[events.SQSEventResponse] {
+	t.Helper()
+	opts = append([]durabletest.Option{
+		durabletest.WithEnv(f.env...),
+		durabletest.WithExecutionTimeout(900 * time.Second),
+	}, opts...)
+	r := durabletest.NewProcessRunner[events.SQSEvent, events.SQSEventResponse](binary, opts...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := r.Run(ctx, events.SQSEvent{Records: records})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return res
+}
+
+func (f *fakes) result(t *testing.T, id string) jobstore.Result {
+	t.Helper()
+	obj, ok := f.s3.Get(bucket, jobstore.ResultKey(id))
+	if !ok {
+		t.Fatalf("no result.json for %s; keys: %v", id, f.s3.Keys(bucket, ""))
+	}
+	var r jobstore.Result
+	if err := json.Unmarshal(obj.Body, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func msg(id, body string) events.SQSMessage {
+	return events.SQSMessage{MessageId: id, Body: body, EventSource: "aws:sqs"}
+}
+
+func failed(res *durabletest.Result[events.SQSEventResponse]) []string {
+	var ids []string
+	for _, f := range res.Value.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestBatchThroughTheBinary(t *testing.T) {
+	f := newFakes(t)
+	const secret = "a prompt that must stay out of the logs"
+	res := f.run(t, []events.SQSMessage{
+		msg("nova", `{"prompt":"`+secret+`"}`),
+		msg("luma", `{"prompt":"surf at dawn","model":"luma.ray-v2:0","resolution":"540p"}`),
+		msg("invalid", `{"prompt":"x","durationSeconds":7}`),
+	})
+	if res.Status != durabletest.StatusSucceeded {
+		t.Fatalf("execution %s %+v\n%s\n%s", res.Status, res.Error, res.Tree(), res.Logs)
+	}
+	if got := failed(res); !slices.Equal(got, []string{"invalid"}) {
+		t.Errorf("batch item failures %v, want [invalid]", got)
+	}
+	if !strings.Contains(res.RawResult, `"batchItemFailures":[{"itemIdentifier":"invalid"}]`) {
+		t.Errorf("raw result %s", res.RawResult)
+	}
+	for _, id := range []string{"nova", "luma"} {
+		r := f.result(t, id)
+		if r.Status != jobstore.StatusSucceeded || r.Checks < 1 {
+			t.Errorf("%s: %+v", id, r)
+			continue
+		}
+		key := strings.TrimPrefix(r.VideoURI, "s3://"+bucket+"/")
+		if _, ok := f.s3.Get(bucket, key); !ok {
+			t.Errorf("%s: video %s missing", id, r.VideoURI)
+		}
+	}
+	if r := f.result(t, "invalid"); r.Status != jobstore.StatusFailed || !strings.Contains(r.Error.Message, "durationSeconds") {
+		t.Errorf("invalid: %+v", r)
+	}
+	if n := len(f.bedrock.Jobs()); n != 2 {
+		t.Errorf("%d Bedrock jobs, want 2", n)
+	}
+	if strings.Contains(res.Logs, secret) {
+		t.Error("the prompt reached the logs")
+	}
+	var jsonLines int
+	for _, line := range strings.Split(res.Logs, "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["messageId"] != nil {
+			jsonLines++
+		}
+	}
+	if jsonLines == 0 {
+		t.Errorf("no JSON log lines with a messageId:\n%s", res.Logs)
+	}
+}
+
+func TestKilledProcessStartsOneJob(t *testing.T) {
+	clean := newFakes(t).run(t, []events.SQSMessage{msg("m", `{"prompt":"x"}`)})
+	crashes := 0
+	for _, n := range []int{1, 2, 3, 4, 5} {
+		t.Run(fmt.Sprintf("crash after checkpoint %d", n), func(t *testing.T) {
+			f := newFakes(t)
+			res := f.run(t, []events.SQSMessage{msg("m", `{"prompt":"x"}`)}, durabletest.WithCrashAfterCheckpoint(n))
+			if res.Status != durabletest.StatusSucceeded || len(failed(res)) != 0 {
+				t.Fatalf("execution %s, failures %v\n%s", res.Status, failed(res), res.Tree())
+			}
+			if res.Invocations > clean.Invocations {
+				crashes++ // the killed invocation was re-run
+			}
+			var jobs int
+			for _, j := range f.bedrock.Jobs() {
+				if j.Token == bedrockjob.ClientRequestToken("m") {
+					jobs++
+				}
+			}
+			if jobs != 1 || f.result(t, "m").Status != jobstore.StatusSucceeded {
+				t.Errorf("%d jobs, result %+v", jobs, f.result(t, "m"))
+			}
+		})
+	}
+	// Checkpoints are batched, so how many a run makes varies a little;
+	// most of these points must fall inside the run.
+	if crashes < 3 {
+		t.Errorf("only %d of 5 runs were killed mid-execution", crashes)
+	}
+}
+
+func TestBadConfigurationIsReported(t *testing.T) {
+	f := newFakes(t)
+	f.env = append(f.env, "OUTPUT_BUCKET_NAME=", "DURABLE_EXECUTION_TIMEOUT_SECONDS=3600")
+	res := f.run(t, []events.SQSMessage{msg("m", `{"prompt":"x"}`)}, durabletest.WithMaxInvocations(2))
+	if res.Status == durabletest.StatusSucceeded {
+		t.Fatal("execution succeeded without a bucket")
+	}
+	for _, want := range []string{"OUTPUT_BUCKET_NAME is required", "DURABLE_EXECUTION_TIMEOUT_SECONDS=\"3600\""} {
+		if !strings.Contains(res.Logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, res.Logs)
+		}
+	}
+	if n := f.bedrock.TotalStartCalls(); n != 0 {
+		t.Errorf("%d Bedrock calls", n)
+	}
+}
