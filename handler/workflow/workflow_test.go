@@ -15,9 +15,9 @@ import (
 	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/durable/durabletest"
 	"github.com/bedrockvideo/pipeline/durable/wire"
+	"github.com/bedrockvideo/pipeline/handler/awsfake"
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
 	"github.com/bedrockvideo/pipeline/handler/config"
-	"github.com/bedrockvideo/pipeline/handler/awsfake"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
 )
