@@ -350,7 +350,7 @@ func TestEmptyBatch(t *testing.T) {
 // error. Whatever the point, the message ends with exactly one Bedrock job
 // and a video.
 func TestCrashAnywhereStartsOneJob(t *testing.T) {
-	for n := 1; n <= 16; n++ {
+	for n := 1; n <= 20; n++ { // a one-record run makes about 15 checkpoint calls
 		for _, mode := range []string{"crash", "fault"} {
 			e := newEnv(t)
 			opt := durabletest.WithCrashAfterCheckpoint(n)
