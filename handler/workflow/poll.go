@@ -38,7 +38,7 @@ func (s pollState) done() bool {
 // WaitForCondition polling GetAsyncInvoke on the schedule. A retryable
 // error of a check only costs that check; a terminal one (the job is gone,
 // access denied) ends the wait with an error.
-func (w *workflow) awaitJob(ctx durable.Context, started startedJob, videoSeconds int, deadline time.Time) (pollState, error) {
+func (w *workflow) awaitJob(ctx durable.Context, messageID string, started startedJob, videoSeconds int, deadline time.Time) (pollState, error) {
 	sched, age0 := schedule(started, videoSeconds, deadline)
 	first := sched.First(age0)
 	if first >= durable.MinWait {
@@ -47,7 +47,7 @@ func (w *workflow) awaitJob(ctx durable.Context, started startedJob, videoSecond
 		}
 	}
 	check := func(sc durable.StepContext, s pollState) (pollState, error) {
-		return w.check(sc, sched, started.InvocationArn, s)
+		return w.check(sc, sched, messageID, started.InvocationArn, s)
 	}
 	return durable.WaitForCondition(ctx, "poll job", check, durable.ConditionConfig[pollState]{
 		InitialState: pollState{Age: age0 + first},
@@ -56,7 +56,7 @@ func (w *workflow) awaitJob(ctx durable.Context, started startedJob, videoSecond
 }
 
 // check runs one GetAsyncInvoke and plans the next check.
-func (w *workflow) check(sc durable.StepContext, sched pollschedule.Schedule, arn string, s pollState) (pollState, error) {
+func (w *workflow) check(sc durable.StepContext, sched pollschedule.Schedule, messageID, arn string, s pollState) (pollState, error) {
 	s.Checks++
 	st, err := w.deps.Bedrock.Get(sc, arn)
 	switch {
@@ -75,7 +75,7 @@ func (w *workflow) check(sc durable.StepContext, sched pollschedule.Schedule, ar
 		}
 		return s, err
 	}
-	sc.Logger().Info("job status", "invocationArn", arn, "status", s.Status, "checks", s.Checks, "age", s.Age.String())
+	sc.Logger().Info("job status", "messageId", messageID, "invocationArn", arn, "status", s.Status, "checks", s.Checks, "age", s.Age.String())
 	if s.done() {
 		s.NextDelay = 0
 		return s, nil

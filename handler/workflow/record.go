@@ -85,7 +85,7 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 	log = log.With("invocationArn", started.InvocationArn)
 	log.Info("job started", "status", bedrockjob.StatusInProgress, "reattached", started.Reattached, "recoveredByToken", started.RecoveredByToken)
 
-	state, err := w.awaitJob(ctx, started, job.VideoSeconds, deadline)
+	state, err := w.awaitJob(ctx, id, started, job.VideoSeconds, deadline)
 	out.Checks = state.Checks
 	if err != nil {
 		if durable.IsSuspended(err) {
