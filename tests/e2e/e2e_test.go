@@ -210,3 +210,34 @@ func TestBadConfigurationIsReported(t *testing.T) {
 		t.Errorf("%d Bedrock calls", n)
 	}
 }
+
+func TestBudgetSpentThenRedelivered(t *testing.T) {
+	f := newFakes(t)
+	f.env = append(f.env, "DURABLE_EXECUTION_TIMEOUT_SECONDS=120")
+	f.bedrock.SetLifecycle(awsfake.Lifecycle{InProgressChecks: -1})
+	m := msg("slow", `{"prompt":"a slow render"}`)
+
+	res := f.run(t, []events.SQSMessage{m}, durabletest.WithExecutionTimeout(120*time.Second))
+	if res.Status != durabletest.StatusSucceeded || !slices.Equal(failed(res), []string{"slow"}) {
+		t.Fatalf("execution %s, failures %v: the record must be reported before the 120 s timeout\n%s", res.Status, failed(res), res.Tree())
+	}
+	if _, ok := f.s3.Get(bucket, jobstore.ResultKey("slow")); ok {
+		t.Error("result.json written for a job that is still running")
+	}
+	jobs := f.bedrock.Jobs()
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs", len(jobs))
+	}
+
+	f.bedrock.Complete(jobs[0].InvocationArn)
+	res = f.run(t, []events.SQSMessage{m}, durabletest.WithExecutionTimeout(120*time.Second))
+	if res.Status != durabletest.StatusSucceeded || len(failed(res)) != 0 {
+		t.Fatalf("redelivery: %s, failures %v", res.Status, failed(res))
+	}
+	if f.bedrock.TotalStartCalls() != 1 || len(f.bedrock.Jobs()) != 1 {
+		t.Errorf("%d start calls, %d jobs: the redelivery did not re-attach", f.bedrock.TotalStartCalls(), len(f.bedrock.Jobs()))
+	}
+	if r := f.result(t, "slow"); r.Status != jobstore.StatusSucceeded || r.InvocationArn != jobs[0].InvocationArn {
+		t.Errorf("result %+v", r)
+	}
+}
