@@ -116,10 +116,8 @@ func (s *scope) runChild(id string, spec childSpec) error {
 		if err := s.exec.cp.send(s, u); err != nil {
 			return err
 		}
+		s.observed(wid)
 		return operationError("child context", spec.name, u.Error)
-	}
-	if child.mode == modeLive {
-		s.resumed()
 	}
 	u := s.update(wid, wire.TypeContext, spec.subType, spec.name, wire.ActionSucceed)
 	if len(data) > maxContextResult {
@@ -127,5 +125,10 @@ func (s *scope) runChild(id string, spec childSpec) error {
 	} else {
 		u.Payload = data
 	}
-	return s.exec.cp.send(s, u)
+	if err := s.exec.cp.send(s, u); err != nil {
+		return err
+	}
+	// The child finished in this invocation: what follows is new.
+	s.observed(wid)
+	return nil
 }

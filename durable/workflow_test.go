@@ -213,3 +213,22 @@ type quotaError struct{}
 
 func (*quotaError) Error() string     { return "quota exceeded" }
 func (*quotaError) ErrorType() string { return "QuotaExceeded" }
+
+func TestLogsAfterAMapThatFinishedInALaterInvocationAreWritten(t *testing.T) {
+	r := durabletest.NewRunner(func(ctx durable.Context, in string) (string, error) {
+		if _, err := durable.Map(ctx, "items", []int{1}, func(c durable.Context, item, _ int) (int, error) {
+			return item, durable.Wait(c, "pause", 10*time.Second)
+		}); err != nil {
+			return "", err
+		}
+		ctx.Logger().Info("after-map")
+		return "done", nil
+	})
+	res, err := r.Run(context.Background(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(res.Logs, `"after-map"`); n != 1 || res.Invocations != 2 {
+		t.Fatalf("\"after-map\" logged %d times over %d invocations, want once over 2; logs:\n%s", n, res.Invocations, res.Logs)
+	}
+}
