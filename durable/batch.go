@@ -347,7 +347,7 @@ func (s *scope) runBatch(spec batchSpec) ([]itemOutcome, CompletionReason, error
 			var data string
 			var err error
 			if spec.nesting == NestingFlat {
-				data, err = spec.item(itemScope.child(id, "", itemScope.virtualMode(id)), i)
+				data, err = spec.item(itemScope.child(id, "", itemScope.innerMode(id)), i)
 				if err != nil && !isControl(err) {
 					err = operationError("map item", spec.name(i), errorObject(err))
 				}

@@ -46,13 +46,6 @@ func newCheckpointer(exec *execution, token string) *checkpointer {
 	return &checkpointer{exec: exec, token: token, wake: make(chan struct{}, 1)}
 }
 
-// currentToken returns the token the next call will use.
-func (cp *checkpointer) currentToken() string {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	return cp.token
-}
-
 // haltCause returns why checkpointing stopped, or nil.
 func (cp *checkpointer) haltCause() error {
 	cp.mu.Lock()

@@ -93,10 +93,7 @@ func (s *scope) runChild(id string, spec childSpec) error {
 			s.observed(wid)
 			return operationError("child context", spec.name, details.Error)
 		case wire.StatusStarted:
-			mode = modeReplay
-			if _, ok := s.exec.state.get(wireID(id + "-1")); !ok {
-				mode = modeLive
-			}
+			mode = s.innerMode(id)
 		default:
 			return fmt.Errorf("durable: child context %q has unexpected status %s", spec.name, op.Status)
 		}

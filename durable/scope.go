@@ -195,10 +195,11 @@ func (e *PanicError) Error() string { return "panic: " + e.Value }
 // ErrorType names the error in checkpoints.
 func (e *PanicError) ErrorType() string { return "Panic" }
 
-// virtualMode is the replay mode of a virtual child with positional id id:
-// it records no operation of its own, so it replays while its first inner
-// operation is recorded.
-func (s *scope) virtualMode(id string) replayMode {
+// innerMode is the replay mode of an unfinished child with positional id
+// id (a started child context, or a virtual child that records no
+// operation of its own): it replays while its first inner operation is
+// recorded.
+func (s *scope) innerMode(id string) replayMode {
 	if _, ok := s.exec.state.get(wireID(id + "-1")); ok {
 		return modeReplay
 	}

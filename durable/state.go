@@ -43,13 +43,6 @@ func (s *operationStore) get(id string) (wire.Operation, bool) {
 	return *op, true
 }
 
-// len counts the operations.
-func (s *operationStore) len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.ops)
-}
-
 // execution returns the EXECUTION operation.
 func (s *operationStore) execution() (wire.Operation, bool) {
 	s.mu.RLock()
