@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -46,7 +47,9 @@ type BuildOptions struct {
 	// GOARCH is the target architecture (arm64 or amd64). Empty means arm64.
 	GOARCH string
 	// Env holds extra environment variables for `go build`, such as GOCACHE
-	// or GOPROXY. CGO_ENABLED, GOOS and GOARCH are always set by the build.
+	// or GOPROXY. CGO_ENABLED, GOOS and GOARCH are always set by the build,
+	// and GOTOOLCHAIN is set to the toolchain that compiled this program
+	// unless Env names one.
 	Env []string
 }
 
@@ -94,7 +97,14 @@ func BuildHandler(ctx context.Context, opts BuildOptions) (Artifact, error) {
 		pkg,
 	)
 	cmd.Dir = moduleDir
-	env := append(os.Environ(), opts.Env...)
+	// The handler is compiled by the toolchain that compiled this program
+	// (go.mod's), even on a machine whose own go is older and whose
+	// GOTOOLCHAIN is "local": otherwise that go refuses the module.
+	env := os.Environ()
+	if v := runtime.Version(); strings.HasPrefix(v, "go") {
+		env = append(env, "GOTOOLCHAIN="+v)
+	}
+	env = append(env, opts.Env...)
 	cmd.Env = append(env, "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	var out bytes.Buffer
 	cmd.Stdout = &out
