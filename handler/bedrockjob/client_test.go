@@ -32,7 +32,7 @@ func newClient(t *testing.T) (*Client, *awsfake.Bedrock) {
 
 func request(t *testing.T, body string) StartRequest {
 	t.Helper()
-	job, err := jobspec.Parse(body, jobspec.Models{Default: jobspec.NovaReelV11})
+	job, err := jobspec.Parse(body, jobspec.Policy{Default: jobspec.NovaReelV11})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,15 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,6 +132,7 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	res := f.run(t, []events.SQSMessage{
 		msg("default", `{"prompt":"`+secret+`"}`),
 		msg("luma", `{"prompt":"surf at dawn","model":"luma.ray-v2:0","resolution":"540p","durationSeconds":9}`),
+		msg("keyframe", `{"prompt":"the lamp flickers on","image":{"bytes":"`+smallPNG(t)+`","format":"png"}}`),
 		msg("invalid", `{"prompt":"x","durationSeconds":7}`),
 	})
 	if res.Status != durabletest.StatusSucceeded {
@@ -137,7 +144,7 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	if !strings.Contains(res.RawResult, `"batchItemFailures":[{"itemIdentifier":"invalid"}]`) {
 		t.Errorf("raw result %s", res.RawResult)
 	}
-	for _, id := range []string{"default", "luma"} {
+	for _, id := range []string{"default", "luma", "keyframe"} {
 		r := f.result(t, id)
 		if r.Status != jobstore.StatusSucceeded || r.Checks < 1 {
 			t.Errorf("%s: %+v", id, r)
@@ -151,8 +158,8 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	if r := f.result(t, "invalid"); r.Status != jobstore.StatusFailed || !strings.Contains(r.Error.Message, "durationSeconds") {
 		t.Errorf("invalid: %+v", r)
 	}
-	if n := len(f.bedrock.Jobs()); n != 2 {
-		t.Errorf("%d Bedrock jobs, want 2", n)
+	if n := len(f.bedrock.Jobs()); n != 3 {
+		t.Errorf("%d Bedrock jobs, want 3", n)
 	}
 	if strings.Contains(res.Logs, secret) {
 		t.Error("the prompt reached the logs")
@@ -167,6 +174,18 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	if jsonLines == 0 {
 		t.Errorf("no JSON log lines with a messageId:\n%s", res.Logs)
 	}
+}
+
+// smallPNG is an opaque 32×18 PNG in base64.
+func smallPNG(t *testing.T) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 32, 18))
+	draw.Draw(img, img.Bounds(), image.NewUniform(color.RGBA{R: 250, G: 200, B: 90, A: 255}), image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
 
 func TestKilledProcessStartsOneJob(t *testing.T) {
