@@ -170,8 +170,11 @@ func (cp *checkpointer) sendNext(ctx context.Context) bool {
 		if ctx.Err() != nil {
 			cause = ctx.Err()
 		}
-		release(waiters, cause)
+		// Record the cause before anyone sees the error: the handler may
+		// return the moment its waiter is released, and the invocation's
+		// outcome must then read a retryable halt, not a handler failure.
 		cp.halt(cause)
+		release(waiters, cause)
 		return false
 	}
 	terminal := len(updates) > 0 && updates[len(updates)-1].Type == wire.TypeExecution
@@ -182,8 +185,8 @@ func (cp *checkpointer) sendNext(ctx context.Context) bool {
 	cp.exec.coord.changed(changed)
 	if resp.CheckpointToken == "" && !terminal {
 		cp.exec.logger.LogAttrs(ctx, slog.LevelWarn, "Checkpoint response contained no CheckpointToken; ending this invocation as PENDING so a later invocation resumes")
-		release(waiters, errNoToken)
 		cp.halt(errNoToken)
+		release(waiters, errNoToken)
 		return false
 	}
 	release(waiters, nil)

@@ -153,6 +153,8 @@ func (s *scope) runStep(spec stepSpec) error {
 
 // stepFailed records a failed attempt: a RETRY if the strategy wants
 // another attempt (done is false; the step is now PENDING), else a FAIL.
+// When the update cannot be recorded, done is true with the error: the
+// caller must return it, never run the body again.
 func (s *scope) stepFailed(wid string, spec stepSpec, op wire.Operation, cause error) (done bool, err error) {
 	obj := errorObject(cause)
 	var serdesErr *SerdesError
@@ -164,7 +166,13 @@ func (s *scope) stepFailed(wid string, spec stepSpec, op wire.Operation, cause e
 		u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionRetry)
 		u.Error = obj
 		u.StepOptions = &wire.StepOptions{NextAttemptDelaySeconds: wholeSeconds(decision.Delay)}
-		return false, s.exec.cp.send(s, u)
+		if err := s.exec.cp.send(s, u); err != nil {
+			// The attempt's failure is not recorded: the step must not run
+			// again in this invocation. The error (a halted checkpointer,
+			// suspension, abandonment) ends it; a later invocation retries.
+			return true, err
+		}
+		return false, nil
 	}
 	u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionFail)
 	u.Error = obj
