@@ -151,3 +151,28 @@ func TestTransientFaultOnMapCompletionIsRetried(t *testing.T) {
 		})
 	}
 }
+
+// stressRounds is how often TestEngineFaultMatrixStress repeats the matrix:
+// modest, so that it stays a few seconds with -race on two cores.
+const stressRounds = 3
+
+// The fault matrix, wider than TestEngineRecoversFromFaults (every fault at
+// each of the first eight calls), run several rounds at once so that
+// invocations of different executions contend for the CPU, as they do
+// under load: every execution still succeeds with the same result.
+func TestEngineFaultMatrixStress(t *testing.T) {
+	for round := range stressRounds {
+		for _, f := range []Fault{FaultThrottle, FaultServerError, FaultStaleToken, FaultNoToken} {
+			for n := 1; n <= 8; n++ {
+				t.Run(fmt.Sprintf("%d/%s@%d", round, f, n), func(t *testing.T) {
+					t.Parallel()
+					res, err := NewRunner(orderFlow, WithCheckpointFault(n, f)).Run(context.Background(), order{Items: []string{"a", "b", "c"}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					checkOrder(t, res)
+				})
+			}
+		}
+	}
+}
