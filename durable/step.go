@@ -43,7 +43,8 @@ func WithStepSerdes(s Serdes) StepOption { return func(c *stepConfig) { c.serdes
 // Step runs fn once and records its result; on replay it returns the
 // recorded result without running fn. A failing fn is retried according to
 // the retry strategy, with the waits between attempts spent suspended. The
-// returned error is an *OperationError once the step has failed for good.
+// returned error is a *StepError (an *OperationError) once the step has
+// failed for good.
 func Step[O any](ctx Context, name string, fn func(StepContext) (O, error), opts ...StepOption) (O, error) {
 	cfg := stepConfig{retry: DefaultRetryPolicy.Strategy()}
 	for _, o := range opts {
@@ -100,7 +101,7 @@ func (s *scope) runStep(spec stepSpec) error {
 	for {
 		if found {
 			var done bool
-			if op, done, err = s.settleStep(wid, "step", spec.name, op, spec.replay); done {
+			if op, done, err = s.settleStep(wid, kindStep, spec.name, op, spec.replay); done {
 				return err
 			}
 			switch op.Status {
@@ -113,7 +114,7 @@ func (s *scope) runStep(spec stepSpec) error {
 					if done {
 						return err
 					}
-					op, _ = s.exec.state.get(wid)
+					op, _ = s.inv.store.get(wid)
 					continue
 				}
 			case wire.StatusReady:
@@ -125,9 +126,9 @@ func (s *scope) runStep(spec stepSpec) error {
 		if !found || op.Status == wire.StatusReady {
 			start := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionStart)
 			if spec.semantics == AtMostOncePerRetry {
-				err = s.exec.cp.send(s, start)
+				err = s.inv.cp.send(s, start)
 			} else {
-				err = s.exec.cp.post(s, start)
+				err = s.inv.cp.post(s, start)
 			}
 			if err != nil {
 				return err
@@ -138,7 +139,7 @@ func (s *scope) runStep(spec stepSpec) error {
 		if bodyErr == nil {
 			u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionSucceed)
 			u.Payload = data
-			return s.exec.cp.send(s, u)
+			return s.inv.cp.send(s, u)
 		}
 		if isControl(bodyErr) && s.Err() != nil {
 			return bodyErr
@@ -147,12 +148,14 @@ func (s *scope) runStep(spec stepSpec) error {
 		if done {
 			return err
 		}
-		op, found = s.exec.state.get(wid)
+		op, found = s.inv.store.get(wid)
 	}
 }
 
 // stepFailed records a failed attempt: a RETRY if the strategy wants
 // another attempt (done is false; the step is now PENDING), else a FAIL.
+// When the update cannot be recorded, done is true with the error: the
+// caller must return it, never run the body again.
 func (s *scope) stepFailed(wid string, spec stepSpec, op wire.Operation, cause error) (done bool, err error) {
 	obj := errorObject(cause)
 	var serdesErr *SerdesError
@@ -164,14 +167,20 @@ func (s *scope) stepFailed(wid string, spec stepSpec, op wire.Operation, cause e
 		u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionRetry)
 		u.Error = obj
 		u.StepOptions = &wire.StepOptions{NextAttemptDelaySeconds: wholeSeconds(decision.Delay)}
-		return false, s.exec.cp.send(s, u)
+		if err := s.inv.cp.send(s, u); err != nil {
+			// The attempt's failure is not recorded: the step must not run
+			// again in this invocation. The error (a halted checkpointer,
+			// suspension, abandonment) ends it; a later invocation retries.
+			return true, err
+		}
+		return false, nil
 	}
 	u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionFail)
 	u.Error = obj
-	if err := s.exec.cp.send(s, u); err != nil {
+	if err := s.inv.cp.send(s, u); err != nil {
 		return true, err
 	}
-	return true, operationError("step", spec.name, obj)
+	return true, operationError(kindStep, spec.name, obj)
 }
 
 // settleStep handles the recorded states of a STEP operation that need no
@@ -186,13 +195,13 @@ func (s *scope) settleStep(wid, kind, name string, op wire.Operation, result fun
 			return op, true, result(stepResult(op))
 		case wire.StatusFailed:
 			s.observed(wid)
-			return op, true, operationError(kind, name, stepError(op))
+			return op, true, operationError(kind, name, recordedStepError(op))
 		case wire.StatusPending:
 			s.resumed()
 			if err := s.awaitRetry(wid, op); err != nil {
 				return op, true, err
 			}
-			op, _ = s.exec.state.get(wid)
+			op, _ = s.inv.store.get(wid)
 		default:
 			return op, false, nil
 		}
@@ -206,7 +215,7 @@ func (s *scope) awaitRetry(wid string, op wire.Operation) error {
 	if op.StepDetails != nil {
 		due = op.StepDetails.NextAttemptTimestamp.Time
 	}
-	return s.exec.coord.block(s, wid, due, func(op wire.Operation) bool { return op.Status != wire.StatusPending })
+	return s.inv.coord.block(s, wid, due, func(op wire.Operation) bool { return op.Status != wire.StatusPending })
 }
 
 // attemptOf is the 1-based number of the attempt about to run.
@@ -224,7 +233,7 @@ func stepResult(op wire.Operation) string {
 	return op.StepDetails.Result
 }
 
-func stepError(op wire.Operation) *wire.ErrorObject {
+func recordedStepError(op wire.Operation) *wire.ErrorObject {
 	if op.StepDetails == nil {
 		return nil
 	}
