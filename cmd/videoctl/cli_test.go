@@ -43,7 +43,7 @@ func TestSubmitWatchGet(t *testing.T) {
 	// The user sees every phase, in order, and where the video is.
 	out := r.stdout
 	last := 0
-	for _, want := range []string{"started: Bedrock job arn:aws:bedrock:", "generating with amazon.nova-reel-v1:1", "video ready: s3://" + testBucket + "/videos/" + id + "/"} {
+	for _, want := range []string{"started: Bedrock job arn:aws:bedrock:", "generating with luma.ray-v2:0", "video ready: s3://" + testBucket + "/videos/" + id + "/"} {
 		i := strings.Index(out[last:], want)
 		if i < 0 {
 			t.Fatalf("watch output lacks %q after position %d:\n%s", want, last, out)
@@ -122,7 +122,7 @@ func TestWatchJSONLines(t *testing.T) {
 		phases = append(phases, snap.Phase)
 		final = snap
 	}
-	if final.Phase != phaseSucceeded || final.MessageID != id || !strings.HasSuffix(final.VideoURI, "/output.mp4") || final.Model != "luma.ray-v2:0" {
+	if final.Phase != phaseSucceeded || final.MessageID != id || !strings.HasPrefix(final.VideoURI, "s3://"+testBucket+"/videos/"+id+"/") || !strings.HasSuffix(final.VideoURI, ".mp4") || final.Model != "luma.ray-v2:0" {
 		t.Errorf("last JSON line = %+v, want the succeeded job with its video", final)
 	}
 	if len(phases) < 3 || phases[0] != phaseStarted || phases[1] != phaseGenerating {
@@ -151,7 +151,9 @@ func TestBadJobIsRefusedBeforeSQS(t *testing.T) {
 		want string
 	}{
 		{"blank prompt", []string{"submit", "   "}, "prompt: must not be blank"},
-		{"prompt too long for Nova Reel", []string{"submit", strings.Repeat("x", 513)}, "prompt: is 513 characters; the limit is 512"},
+		{"prompt too long for Luma Ray2", []string{"submit", strings.Repeat("x", 5001)}, "prompt: is 5001 characters; the limit is 5000"},
+		{"model past its end of life", []string{"submit", "a fox", "--model", "amazon.nova-reel-v1:1"}, "model: amazon.nova-reel-v1:1 (Legacy) reached its end of life on Amazon Bedrock on 2026-09-30"},
+		{"image outside the pipeline's inputs/", []string{"submit", "a fox", "--model", "luma.ray-v2:0", "--image", "s3://someone-else/frame.png"}, "image.s3Uri: is not supported by luma.ray-v2:0"},
 		{"unknown model", []string{"submit", "a fox", "--model", "amazon.nova-reel-v9:0"}, `model: unknown model "amazon.nova-reel-v9:0"`},
 		{"duration the model does not make", []string{"submit", "a fox", "--model", "luma.ray-v2:0", "--duration", "7"}, "durationSeconds"},
 		{"image that is not an image", []string{"submit", "a fox", "--image", "harness_test.go"}, "--image: harness_test.go is not a PNG or JPEG image"},

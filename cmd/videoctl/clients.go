@@ -35,7 +35,12 @@ func connect(ctx context.Context, c commonFlags, n need) (*pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := loadAWS(ctx, c.region)
+	return dial(ctx, t, c.region)
+}
+
+// dial builds the clients of a resolved pipeline.
+func dial(ctx context.Context, t target, region string) (*pipeline, error) {
+	cfg, err := loadAWS(ctx, region)
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "get", err)
 	}
-	s, err := p.probe(ctx, id, false, time.Now())
+	s, err := p.probe(ctx, id, true, time.Now())
 	if err != nil {
 		return fail(stderr, "get", err)
 	}

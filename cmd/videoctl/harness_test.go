@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,14 +11,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/bedrockvideo/pipeline/handler/awsfake"
+	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
-const testBucket = "video-pipeline-outputs"
+const (
+	testBucket = "video-pipeline-outputs"
+	// region is where the test pipeline lives: Luma Ray2's region.
+	region = "us-west-2"
+)
 
 // world is a deployed pipeline made of fakes: the SQS, S3 and Bedrock
 // fakes speaking the real protocols, and a consumer that plays the
@@ -34,6 +38,8 @@ type world struct {
 	s3      *awsfake.S3
 	bedrock *awsfake.Bedrock
 	store   *jobstore.Store
+	starter *bedrockjob.Client
+	policy  jobspec.Policy
 	queue   string
 	env     map[string]string
 
@@ -51,10 +57,15 @@ func newWorld(t *testing.T) *world {
 		bedrock: awsfake.NewBedrock(t),
 		pending: map[string]string{},
 	}
+	w.sqs.Region = region
 	w.queue = w.sqs.CreateQueue("video-pipeline-jobs")
 	w.bedrock.WriteOutputTo(w.s3)
 	client := s3.NewFromConfig(awsfake.ClientConfig(w.s3.URL()), func(o *s3.Options) { o.UsePathStyle = true })
 	w.store = jobstore.New(client, testBucket)
+	w.starter = bedrockjob.New(bedrockruntime.NewFromConfig(awsfake.ClientConfig(w.bedrock.URL())))
+	// The deployment's policy: the live model by default, every model
+	// allowed (end-of-life ones are refused by Bedrock itself).
+	w.policy = jobspec.Policy{Default: videomodels.Default().ID, Allowed: jobspec.KnownModels(), Bucket: testBucket}
 	w.sqs.OnSend(w.consume)
 
 	empty := t.TempDir()
@@ -63,7 +74,7 @@ func newWorld(t *testing.T) *world {
 		"AWS_SECRET_ACCESS_KEY":            "secret",
 		"AWS_SESSION_TOKEN":                "",
 		"AWS_PROFILE":                      "",
-		"AWS_REGION":                       "us-east-1",
+		"AWS_REGION":                       region,
 		"AWS_CONFIG_FILE":                  filepath.Join(empty, "config"),
 		"AWS_SHARED_CREDENTIALS_FILE":      filepath.Join(empty, "credentials"),
 		"AWS_EC2_METADATA_DISABLED":        "true",
@@ -87,23 +98,29 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-// consume plays the handler's start: validate, start the Bedrock job with
-// the message's token, write job.json.
+// consume plays the handler's start: validate with the deployment's
+// policy, start the Bedrock job with the message's token through the
+// handler's own client, write job.json.
 func (w *world) consume(_ string, m awsfake.SQSMessage) {
 	ctx := context.Background()
-	job, err := jobspec.Parse(m.Body, validationPolicy())
-	if err != nil {
-		var invalid *jobspec.InvalidJobError
-		errors.As(err, &invalid)
+	fail := func(typ, msg string) {
 		w.writeResult(ctx, jobstore.Result{Status: jobstore.StatusFailed, MessageID: m.MessageID,
-			Error: &jobstore.ResultError{Type: invalid.ErrorType(), Message: err.Error()}, CompletedAt: jobstore.Timestamp(time.Now())})
+			Error: &jobstore.ResultError{Type: typ, Message: msg}, CompletedAt: jobstore.Timestamp(time.Now())})
+	}
+	job, err := jobspec.Parse(m.Body, w.policy)
+	if err != nil {
+		fail("InvalidJob", err.Error())
 		return
 	}
-	sum := sha256.Sum256([]byte(m.MessageID))
-	token := hex.EncodeToString(sum[:])
-	started := w.bedrock.AddJob(token, job.Model, jobstore.OutputURI(testBucket, m.MessageID), job.ModelInput)
+	token := bedrockjob.ClientRequestToken(m.MessageID)
+	started, err := w.starter.Start(ctx, bedrockjob.StartRequest{Token: token, ModelID: job.Model, ModelInput: job.ModelInput,
+		OutputURI: jobstore.OutputURI(testBucket, m.MessageID)}, time.Now().Add(-time.Hour))
+	if err != nil {
+		fail("StartFailed", err.Error())
+		return
+	}
 	rec := jobstore.JobRecord{MessageID: m.MessageID, InvocationArn: started.InvocationArn, Model: job.Model,
-		ClientRequestToken: token, OutputURI: started.OutputS3URI, SubmittedAt: started.SubmitTime}
+		ClientRequestToken: token, OutputURI: jobstore.OutputURI(testBucket, m.MessageID), SubmittedAt: time.Now().UTC()}
 	if _, err := w.store.CreateJob(ctx, rec); err != nil {
 		w.t.Errorf("writing job.json: %v", err)
 		return
@@ -113,8 +130,8 @@ func (w *world) consume(_ string, m awsfake.SQSMessage) {
 	w.mu.Unlock()
 }
 
-// finishJobs writes result.json for every job Bedrock has ended, as the
-// handler's poll loop does.
+// finishJobs writes result.json for every job Bedrock has ended, finding
+// the video by listing as the handler does.
 func (w *world) finishJobs(ctx context.Context) {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -137,7 +154,12 @@ func (w *world) finishJobs(ctx context.Context) {
 			r := jobstore.Result{MessageID: id, Model: job.ModelID, InvocationArn: job.InvocationArn,
 				SubmittedAt: jobstore.Timestamp(job.SubmitTime), CompletedAt: jobstore.Timestamp(job.EndTime), Checks: job.Gets}
 			if job.Status == awsfake.StatusCompleted {
-				r.Status, r.VideoURI = jobstore.StatusSucceeded, job.OutputS3URI+"/"+job.ID+"/output.mp4"
+				key, found, err := w.store.FindVideo(ctx, id, job.ID)
+				if err != nil || !found {
+					w.t.Errorf("no video for %s: %v", id, err)
+					continue
+				}
+				r.Status, r.VideoURI = jobstore.StatusSucceeded, "s3://"+testBucket+"/"+key
 			} else {
 				r.Status, r.Error = jobstore.StatusFailed, &jobstore.ResultError{Type: "JobFailed", Message: job.FailureMessage}
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
 	"github.com/bedrockvideo/pipeline/handler/pollschedule"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
 // requestKey is where submit keeps a copy of the job it sent, next to the
@@ -209,11 +210,8 @@ func (p *pipeline) probe(ctx context.Context, id string, askBedrock bool, now ti
 // typical is the model's usual generation time for a video of seconds
 // (0: the model's shortest), from the poll schedule's profile.
 func typical(model string, seconds int) time.Duration {
-	if seconds == 0 {
-		seconds = jobspec.NovaShotSeconds
-		if model == jobspec.LumaRay2 {
-			seconds = jobspec.LumaDefaultSeconds
-		}
+	if m, ok := videomodels.Lookup(model); ok && seconds == 0 && len(m.Limits.DurationsSeconds) > 0 {
+		seconds = m.Limits.DurationsSeconds[0]
 	}
 	return pollschedule.ProfileFor(model, seconds).Expected
 }

@@ -18,13 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
+	"github.com/bedrockvideo/pipeline/handler/jobstore"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
-
-// inputsPrefix is where submit uploads a local input image in the
-// pipeline's bucket; the job refers to it by S3 URI (a 1280×720 image is
-// too large to travel inline in a 1 MiB SQS message once base64-encoded).
-const inputsPrefix = "inputs/"
 
 // maxImageBytes caps a local input image: Nova Reel reads images given by
 // S3 URI of at most 25 MB (Amazon Nova user guide, image-to-video).
@@ -33,17 +31,16 @@ const maxImageBytes = 25_000_000
 func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
 		c        commonFlags
-		model    string
-		duration int
-		image    string
+		spec     jobFlags
 		bodyFile string
 		wait     bool
 		w        watchFlags
 	)
 	fs := newFlagSet("submit", commands()[0].args, &c, stderr)
-	fs.StringVar(&model, "model", "", "Bedrock `model` id (default: the deployment's BEDROCK_MODEL_ID); one of "+strings.Join(jobspec.KnownModels(), ", "))
-	fs.IntVar(&duration, "duration", 0, "video length in `seconds` (default: the model's shortest)")
-	fs.StringVar(&image, "image", "", "first frame: a local PNG/JPEG `file` (uploaded to the bucket's inputs/) or an s3:// URI")
+	fs.StringVar(&spec.model, "model", "", "Bedrock `model` id (default "+videomodels.Default().ID+"); one of "+strings.Join(jobspec.KnownModels(), ", "))
+	fs.IntVar(&spec.duration, "duration", 0, "video length in `seconds` (default: the model's shortest)")
+	fs.StringVar(&spec.image, "image", "", "first frame: a PNG/JPEG `file` (Nova Reel: uploaded to the bucket's "+config.InputPrefix+"; Luma Ray2: sent inline) or an s3://<bucket>/"+config.InputPrefix+"... URI")
+	fs.StringVar(&spec.endImage, "end-image", "", "last frame of a Luma Ray2 video: a PNG/JPEG `file`, sent inline")
 	fs.StringVar(&bodyFile, "body", "", "send this job body `file` as is (\"-\": standard input) instead of building one from the prompt and flags")
 	fs.BoolVar(&wait, "wait", false, "follow the job like `videoctl watch` until it ends")
 	w.bind(fs)
@@ -54,34 +51,41 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := w.check(); err != nil {
 		return usageError(stderr, "submit", "%v", err)
 	}
-	if bodyFile != "" && (len(pos) > 0 || model != "" || duration != 0 || image != "") {
-		return usageError(stderr, "submit", "--body sends a whole job body; leave out the prompt, --model, --duration and --image (put them in the file)")
+	if bodyFile != "" && (len(pos) > 0 || spec != jobFlags{}) {
+		return usageError(stderr, "submit", "--body sends a whole job body; leave out the prompt, --model, --duration, --image and --end-image (put them in the file)")
 	}
 	if bodyFile == "" && len(pos) == 0 {
 		return usageError(stderr, "submit", `give a prompt ("a red fox in the snow") or --body job.json`)
 	}
+	t, err := resolveTarget(ctx, c, need{queue: true, bucket: true})
+	if err != nil {
+		return fail(stderr, "submit", err)
+	}
 
-	// Build and validate the job before touching AWS: a bad job costs
+	// Build and validate the job before any AWS call: a bad job costs
 	// nothing and is refused with the field and the rule.
 	var (
 		body   string
 		upload *inputImage
-		err    error
 	)
 	if bodyFile != "" {
 		body, err = readBodyFile(bodyFile)
 	} else {
-		body, upload, err = buildBody(pos[0], model, duration, image)
+		spec.prompt = pos[0]
+		body, upload, err = spec.build()
 	}
 	if err != nil {
 		return fail(stderr, "submit", err)
 	}
-	job, err := jobspec.Parse(body, validationPolicy())
+	job, err := validate(body, t.Bucket, time.Now())
 	if err != nil {
 		return fail(stderr, "submit", fmt.Errorf("the job was not sent: %w", err))
 	}
+	if upload != nil && job.Model == jobspec.LumaRay2 {
+		upload = nil // Luma Ray2 takes keyframes inline only.
+	}
 
-	p, err := connect(ctx, c, need{queue: true, bucket: true})
+	p, err := dial(ctx, t, c.region)
 	if err != nil {
 		return fail(stderr, "submit", err)
 	}
@@ -90,8 +94,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if err != nil {
 			return fail(stderr, "submit", explain(err))
 		}
-		body, err = withImageURI(body, uri)
-		if err != nil {
+		if body, err = withImageURI(body, uri); err != nil {
 			return fail(stderr, "submit", err)
 		}
 	}
@@ -107,11 +110,11 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	req := request{MessageID: id, Body: json.RawMessage(body), Model: job.Model, VideoSeconds: job.VideoSeconds, SentAt: time.Now().UTC()}
 	if err := p.putRequest(ctx, req); err != nil {
 		// The job is on its way; only the gallery's prompt is lost.
-		fmt.Fprintf(stderr, "videoctl submit: warning: job sent, but its request copy was not stored (the gallery will not show its prompt): %v\n", explain(err))
+		fmt.Fprintf(stderr, "videoctl submit: warning: job sent, but its request copy was not stored (list and gallery will not show its prompt): %v\n", explain(err))
 	}
 	if c.json {
 		writeJSON(stdout, map[string]any{"messageId": id, "queueUrl": p.target.QueueURL, "model": job.Model,
-			"videoSeconds": job.VideoSeconds, "outputPrefix": "s3://" + p.target.Bucket + "/videos/" + id + "/"})
+			"videoSeconds": job.VideoSeconds, "outputPrefix": "s3://" + p.target.Bucket + "/" + jobstore.Prefix + id + "/"})
 	} else {
 		fmt.Fprintln(stdout, id)
 		if !wait {
@@ -124,12 +127,62 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return watch(ctx, p, id, w, c.json, stdout, stderr)
 }
 
-// validationPolicy is the model policy submit checks jobs against: any
-// model the handler knows, the handler's default for jobs that name none.
-// The deployment may allow fewer models (ALLOWED_MODEL_IDS); it refuses the
-// others itself, without a Bedrock call.
-func validationPolicy() jobspec.Models {
-	return jobspec.Models{Default: jobspec.DefaultModel, Allowed: jobspec.KnownModels()}
+// validate checks a job body with the handler's own rules, for any model
+// the handler knows (the deployment may allow fewer, set by
+// ALLOWED_MODEL_IDS; it refuses the others itself, without a Bedrock
+// call), with the catalogue's default model for bodies that name none,
+// and refuses models Bedrock no longer serves at now.
+func validate(body, bucket string, now time.Time) (jobspec.Job, error) {
+	policy := jobspec.Policy{Default: videomodels.Default().ID, Allowed: jobspec.KnownModels(), Bucket: bucket}
+	job, err := jobspec.Parse(body, policy)
+	if err != nil {
+		return jobspec.Job{}, err
+	}
+	if m, ok := videomodels.Lookup(job.Model); ok && len(m.Regions) > 0 {
+		if err := videomodels.Check(job.Model, m.Regions[0], now); err != nil {
+			return jobspec.Job{}, &jobspec.InvalidJobError{Problems: []jobspec.Problem{{Field: "model", Rule: err.Error()}}}
+		}
+	}
+	return job, nil
+}
+
+// jobFlags are the job fields submit builds a body from.
+type jobFlags struct {
+	prompt, model   string
+	duration        int
+	image, endImage string
+}
+
+// build makes a job body from the flags. Local images are inlined, so
+// validation checks their content; a Nova Reel first frame is returned for
+// upload as well.
+func (f jobFlags) build() (string, *inputImage, error) {
+	b := jobspec.Body{Prompt: f.prompt, Model: f.model}
+	if f.duration != 0 {
+		b.DurationSeconds = &f.duration
+	}
+	var upload *inputImage
+	switch {
+	case f.image == "":
+	case strings.HasPrefix(f.image, "s3://"):
+		b.Image = &jobspec.ImageBody{S3URI: f.image}
+	default:
+		img, err := readImage("--image", f.image)
+		if err != nil {
+			return "", nil, err
+		}
+		upload = img
+		b.Image = img.inline()
+	}
+	if f.endImage != "" {
+		img, err := readImage("--end-image", f.endImage)
+		if err != nil {
+			return "", nil, err
+		}
+		b.EndImage = img.inline()
+	}
+	body, err := encodeBody(b)
+	return body, upload, err
 }
 
 func readBodyFile(name string) (string, error) {
@@ -148,31 +201,6 @@ func readBodyFile(name string) (string, error) {
 	return string(b), nil
 }
 
-// buildBody makes a job body from the prompt and flags. A local image is
-// inlined for validation (so its content is checked) and returned for
-// upload.
-func buildBody(prompt, model string, duration int, image string) (string, *inputImage, error) {
-	b := jobspec.Body{Prompt: prompt, Model: model}
-	if duration != 0 {
-		b.DurationSeconds = &duration
-	}
-	var upload *inputImage
-	switch {
-	case image == "":
-	case strings.HasPrefix(image, "s3://"):
-		b.Image = &jobspec.ImageBody{S3URI: image}
-	default:
-		img, err := readImage(image)
-		if err != nil {
-			return "", nil, err
-		}
-		upload = img
-		b.Image = &jobspec.ImageBody{Bytes: base64.StdEncoding.EncodeToString(img.data), Format: img.format}
-	}
-	body, err := encodeBody(b)
-	return body, upload, err
-}
-
 // encodeBody encodes a job body as the handler reads it, without HTML
 // escaping so the prompt travels as typed.
 func encodeBody(v any) (string, error) {
@@ -185,32 +213,41 @@ func encodeBody(v any) (string, error) {
 	return strings.TrimSuffix(buf.String(), "\n"), nil
 }
 
-// inputImage is a local image to upload under inputs/.
+// inputImage is a local input image. A Nova Reel first frame is uploaded
+// under the bucket's input prefix and referred to by S3 URI (a 1280×720
+// image is often too large to travel inline in a 1 MiB SQS message once
+// base64-encoded); Luma Ray2 keyframes travel inline, as Bedrock takes
+// them.
 type inputImage struct {
 	data   []byte
 	format string // "png" or "jpeg"
 }
 
-func readImage(name string) (*inputImage, error) {
+func readImage(flagName, name string) (*inputImage, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("--image: %w", err)
+		return nil, fmt.Errorf("%s: %w", flagName, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxImageBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("--image: reading %s: %w", name, err)
+		return nil, fmt.Errorf("%s: reading %s: %w", flagName, name, err)
 	}
 	if len(data) > maxImageBytes {
-		return nil, fmt.Errorf("--image: %s is larger than %d bytes, the limit for input images", name, maxImageBytes)
+		return nil, fmt.Errorf("%s: %s is larger than %d bytes, the limit for input images", flagName, name, maxImageBytes)
 	}
 	switch http.DetectContentType(data) {
 	case "image/png":
-		return &inputImage{data: data, format: "png"}, nil
+		return &inputImage{data: data, format: jobspec.FormatPNG}, nil
 	case "image/jpeg":
-		return &inputImage{data: data, format: "jpeg"}, nil
+		return &inputImage{data: data, format: jobspec.FormatJPEG}, nil
 	}
-	return nil, fmt.Errorf("--image: %s is not a PNG or JPEG image", name)
+	return nil, fmt.Errorf("%s: %s is not a PNG or JPEG image", flagName, name)
+}
+
+// inline is the image as base64 bytes in a job body.
+func (img *inputImage) inline() *jobspec.ImageBody {
+	return &jobspec.ImageBody{Bytes: base64.StdEncoding.EncodeToString(img.data), Format: img.format}
 }
 
 // key names the upload by its content, so submitting the same image twice
@@ -218,10 +255,10 @@ func readImage(name string) (*inputImage, error) {
 func (img *inputImage) key() string {
 	sum := sha256.Sum256(img.data)
 	ext := ".png"
-	if img.format == "jpeg" {
+	if img.format == jobspec.FormatJPEG {
 		ext = ".jpg"
 	}
-	return inputsPrefix + hex.EncodeToString(sum[:16]) + ext
+	return config.InputPrefix + hex.EncodeToString(sum[:16]) + ext
 }
 
 func (img *inputImage) put(ctx context.Context, p *pipeline) (string, error) {
