@@ -2,13 +2,19 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bedrockvideo/pipeline/handler/awsfake"
+	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
 )
 
@@ -221,4 +227,59 @@ func TestInvalidJobReportedByThePipeline(t *testing.T) {
 	if r.code != exitFailed || !strings.Contains(r.stdout, "failed: InvalidJob: invalid job: model:") {
 		t.Errorf("watch: exit %d, stdout %q", r.code, r.stdout)
 	}
+}
+
+func TestWatchShowsQueuedUntilThePipelinePicksTheJobUp(t *testing.T) {
+	w := newWorld(t)
+	w.mu.Lock()
+	w.pickUp = 500 * time.Millisecond
+	w.mu.Unlock()
+	w.bedrock.SetLifecycle(awsfake.Lifecycle{InProgressChecks: 1})
+	r := videoctl(t, "submit", "A lighthouse in a storm", "--wait", "--interval", "100ms")
+	if r.code != exitOK {
+		t.Fatalf("submit --wait: exit %d, stderr %s", r.code, r.stderr)
+	}
+	q, s := strings.Index(r.stdout, "queued: waiting for the pipeline"), strings.Index(r.stdout, "started: Bedrock job")
+	if q < 0 || s < q {
+		t.Errorf("want queued, then started:\n%s", r.stdout)
+	}
+}
+
+func TestSubmitLumaKeyframesInline(t *testing.T) {
+	w := newWorld(t)
+	first, last := pngFile(t, 64, 36), pngFile(t, 64, 36)
+	r := videoctl(t, "submit", "The camera pushes in", "--image", first, "--end-image", last)
+	if r.code != exitOK {
+		t.Fatalf("submit: exit %d, stderr %s", r.code, r.stderr)
+	}
+	var body jobspec.Body
+	msgs := w.sqs.Messages(w.queue)
+	if err := json.Unmarshal([]byte(msgs[0].Body), &body); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(first)
+	if body.Image == nil || body.Image.Format != "png" || body.Image.Bytes != base64.StdEncoding.EncodeToString(raw) || body.EndImage == nil {
+		t.Errorf("the message does not carry both keyframes inline: %.200s", msgs[0].Body)
+	}
+	jobs := w.bedrock.Jobs()
+	if len(jobs) != 1 || !strings.Contains(string(jobs[0].ModelInput), `"keyframes"`) {
+		t.Errorf("Bedrock did not receive a keyframe request: %+v", jobs)
+	}
+}
+
+// pngFile writes a w×h opaque PNG and returns its path.
+func pngFile(t *testing.T, w, h int) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, "frame.png", buf.Bytes())
 }

@@ -44,7 +44,9 @@ type world struct {
 	queue   string
 	env     map[string]string
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// pickUp is how long the consumer takes to pick the next message up.
+	pickUp  time.Duration
 	pending map[string]string // invocation ARN → message id, jobs without result.json
 }
 
@@ -103,6 +105,14 @@ func newWorld(t *testing.T) *world {
 // policy, start the Bedrock job with the message's token through the
 // handler's own client, write job.json.
 func (w *world) consume(_ string, m awsfake.SQSMessage) {
+	w.mu.Lock()
+	delay := w.pickUp
+	w.pickUp = 0
+	w.mu.Unlock()
+	if delay > 0 {
+		go func() { time.Sleep(delay); w.consume("", m) }()
+		return
+	}
 	ctx := context.Background()
 	fail := func(typ, msg string) {
 		w.writeResult(ctx, jobstore.Result{Status: jobstore.StatusFailed, MessageID: m.MessageID,

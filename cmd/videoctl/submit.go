@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/bedrockvideo/pipeline/handler/config"
@@ -23,10 +20,6 @@ import (
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
 	"github.com/bedrockvideo/pipeline/videomodels"
 )
-
-// maxImageBytes caps a local input image: Nova Reel reads images given by
-// S3 URI of at most 25 MB (Amazon Nova user guide, image-to-video).
-const maxImageBytes = 25_000_000
 
 func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
@@ -39,7 +32,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlagSet("submit", commands()[0].args, &c, stderr)
 	fs.StringVar(&spec.model, "model", "", "Bedrock `model` id (default "+videomodels.Default().ID+"); one of "+strings.Join(jobspec.KnownModels(), ", "))
 	fs.IntVar(&spec.duration, "duration", 0, "video length in `seconds` (default: the model's shortest)")
-	fs.StringVar(&spec.image, "image", "", "first frame: a PNG/JPEG `file` (Nova Reel: uploaded to the bucket's "+config.InputPrefix+"; Luma Ray2: sent inline) or an s3://<bucket>/"+config.InputPrefix+"... URI")
+	fs.StringVar(&spec.image, "image", "", "first frame: a PNG/JPEG `file`, sent inline (Luma Ray2 keyframe frame0), or an s3://<bucket>/"+config.InputPrefix+"... URI (Nova Reel)")
 	fs.StringVar(&spec.endImage, "end-image", "", "last frame of a Luma Ray2 video: a PNG/JPEG `file`, sent inline")
 	fs.StringVar(&bodyFile, "body", "", "send this job body `file` as is (\"-\": standard input) instead of building one from the prompt and flags")
 	fs.BoolVar(&wait, "wait", false, "follow the job like `videoctl watch` until it ends")
@@ -64,15 +57,12 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	// Build and validate the job before any AWS call: a bad job costs
 	// nothing and is refused with the field and the rule.
-	var (
-		body   string
-		upload *inputImage
-	)
+	var body string
 	if bodyFile != "" {
 		body, err = readBodyFile(bodyFile)
 	} else {
 		spec.prompt = pos[0]
-		body, upload, err = spec.build()
+		body, err = spec.build()
 	}
 	if err != nil {
 		return fail(stderr, "submit", err)
@@ -81,22 +71,10 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return fail(stderr, "submit", fmt.Errorf("the job was not sent: %w", err))
 	}
-	if upload != nil && job.Model == jobspec.LumaRay2 {
-		upload = nil // Luma Ray2 takes keyframes inline only.
-	}
 
 	p, err := dial(ctx, t, c.region)
 	if err != nil {
 		return fail(stderr, "submit", err)
-	}
-	if upload != nil {
-		uri, err := upload.put(ctx, p)
-		if err != nil {
-			return fail(stderr, "submit", explain(err))
-		}
-		if body, err = withImageURI(body, uri); err != nil {
-			return fail(stderr, "submit", err)
-		}
 	}
 	client, err := p.sqsClient()
 	if err != nil {
@@ -153,15 +131,13 @@ type jobFlags struct {
 	image, endImage string
 }
 
-// build makes a job body from the flags. Local images are inlined, so
-// validation checks their content; a Nova Reel first frame is returned for
-// upload as well.
-func (f jobFlags) build() (string, *inputImage, error) {
+// build makes a job body from the flags. Local images travel inline (base64),
+// as Luma Ray2 takes its keyframes, so validation checks their content.
+func (f jobFlags) build() (string, error) {
 	b := jobspec.Body{Prompt: f.prompt, Model: f.model}
 	if f.duration != 0 {
 		b.DurationSeconds = &f.duration
 	}
-	var upload *inputImage
 	switch {
 	case f.image == "":
 	case strings.HasPrefix(f.image, "s3://"):
@@ -169,20 +145,18 @@ func (f jobFlags) build() (string, *inputImage, error) {
 	default:
 		img, err := readImage("--image", f.image)
 		if err != nil {
-			return "", nil, err
+			return "", err
 		}
-		upload = img
-		b.Image = img.inline()
+		b.Image = img
 	}
 	if f.endImage != "" {
 		img, err := readImage("--end-image", f.endImage)
 		if err != nil {
-			return "", nil, err
+			return "", err
 		}
-		b.EndImage = img.inline()
+		b.EndImage = img
 	}
-	body, err := encodeBody(b)
-	return body, upload, err
+	return encodeBody(b)
 }
 
 func readBodyFile(name string) (string, error) {
@@ -213,75 +187,32 @@ func encodeBody(v any) (string, error) {
 	return strings.TrimSuffix(buf.String(), "\n"), nil
 }
 
-// inputImage is a local input image. A Nova Reel first frame is uploaded
-// under the bucket's input prefix and referred to by S3 URI (a 1280×720
-// image is often too large to travel inline in a 1 MiB SQS message once
-// base64-encoded); Luma Ray2 keyframes travel inline, as Bedrock takes
-// them.
-type inputImage struct {
-	data   []byte
-	format string // "png" or "jpeg"
-}
-
-func readImage(flagName, name string) (*inputImage, error) {
+// readImage reads a local PNG or JPEG image as an inline job image. Its
+// base64 form must fit in the job body (1 MiB, the SQS maximum), which
+// validation checks.
+func readImage(flagName, name string) (*jobspec.ImageBody, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", flagName, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxImageBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, jobspec.MaxBodyBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading %s: %w", flagName, name, err)
 	}
-	if len(data) > maxImageBytes {
-		return nil, fmt.Errorf("%s: %s is larger than %d bytes, the limit for input images", flagName, name, maxImageBytes)
+	if len(data) > jobspec.MaxBodyBytes*3/4 {
+		return nil, fmt.Errorf("%s: %s is %d bytes or more; base64-encoded it cannot fit in a job body of at most %d bytes (the SQS limit)", flagName, name, len(data), jobspec.MaxBodyBytes)
 	}
+	format := ""
 	switch http.DetectContentType(data) {
 	case "image/png":
-		return &inputImage{data: data, format: jobspec.FormatPNG}, nil
+		format = jobspec.FormatPNG
 	case "image/jpeg":
-		return &inputImage{data: data, format: jobspec.FormatJPEG}, nil
+		format = jobspec.FormatJPEG
+	default:
+		return nil, fmt.Errorf("%s: %s is not a PNG or JPEG image", flagName, name)
 	}
-	return nil, fmt.Errorf("%s: %s is not a PNG or JPEG image", flagName, name)
-}
-
-// inline is the image as base64 bytes in a job body.
-func (img *inputImage) inline() *jobspec.ImageBody {
-	return &jobspec.ImageBody{Bytes: base64.StdEncoding.EncodeToString(img.data), Format: img.format}
-}
-
-// key names the upload by its content, so submitting the same image twice
-// stores it once.
-func (img *inputImage) key() string {
-	sum := sha256.Sum256(img.data)
-	ext := ".png"
-	if img.format == jobspec.FormatJPEG {
-		ext = ".jpg"
-	}
-	return config.InputPrefix + hex.EncodeToString(sum[:16]) + ext
-}
-
-func (img *inputImage) put(ctx context.Context, p *pipeline) (string, error) {
-	key := img.key()
-	ctype := "image/" + img.format
-	_, err := p.s3.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: aws.String(p.target.Bucket), Key: aws.String(key),
-		Body: bytes.NewReader(img.data), ContentLength: aws.Int64(int64(len(img.data))), ContentType: aws.String(ctype),
-	})
-	if err != nil {
-		return "", fmt.Errorf("uploading the image to s3://%s/%s: %w", p.target.Bucket, key, err)
-	}
-	return "s3://" + p.target.Bucket + "/" + key, nil
-}
-
-// withImageURI replaces the inline image of a body by an S3 URI.
-func withImageURI(body, uri string) (string, error) {
-	var b jobspec.Body
-	if err := json.Unmarshal([]byte(body), &b); err != nil {
-		return "", fmt.Errorf("re-reading the job body: %w", err)
-	}
-	b.Image = &jobspec.ImageBody{S3URI: uri}
-	return encodeBody(b)
+	return &jobspec.ImageBody{Bytes: base64.StdEncoding.EncodeToString(data), Format: format}, nil
 }
 
 func writeJSON(w io.Writer, v any) {
