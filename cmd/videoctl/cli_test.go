@@ -239,7 +239,7 @@ func TestWatchShowsQueuedUntilThePipelinePicksTheJobUp(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("submit --wait: exit %d, stderr %s", r.code, r.stderr)
 	}
-	q, s := strings.Index(r.stdout, "queued: waiting for the pipeline"), strings.Index(r.stdout, "started: Bedrock job")
+	q, s := strings.Index(r.stdout, "queued: no Bedrock job yet"), strings.Index(r.stdout, "started: Bedrock job")
 	if q < 0 || s < q {
 		t.Errorf("want queued, then started:\n%s", r.stdout)
 	}

@@ -30,7 +30,7 @@ func isTerminal(w io.Writer) bool {
 func describe(s snapshot) string {
 	switch s.Phase {
 	case phaseQueued:
-		return "queued: waiting for the pipeline to pick the job up (no job.json yet; if this lasts, check the id with `videoctl list`)"
+		return "queued: no Bedrock job yet, waiting in the queue or for Bedrock capacity (if this lasts, check the id with `videoctl list`)"
 	case phaseStarted:
 		return "started: Bedrock job " + s.InvocationArn
 	case phaseGenerating:
