@@ -283,3 +283,24 @@ func pngFile(t *testing.T, w, h int) string {
 	}
 	return writeFile(t, "frame.png", buf.Bytes())
 }
+
+func TestAWSErrorsSayWhatToDo(t *testing.T) {
+	w := newWorld(t)
+	t.Setenv(envQueueURL, "https://sqs.us-west-2.amazonaws.com/123456789012/deleted-queue")
+	r := videoctl(t, "submit", "a fox")
+	if r.code != exitFailed || !strings.Contains(r.stderr, "The queue does not exist in this account and region") {
+		t.Errorf("submit to a missing queue: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	// Without bedrock:GetAsyncInvoke, watch follows the job from S3 alone
+	// and says why it shows less.
+	t.Setenv(envQueueURL, w.queue)
+	w.bedrock.SetLifecycle(awsfake.Lifecycle{InProgressChecks: -1})
+	s := videoctl(t, "submit", "a fox")
+	id := firstLine(s.stdout)
+	w.bedrock.Inject(awsfake.OpGetAsyncInvoke, awsfake.BedrockFault("AccessDeniedException", "User is not authorized to perform: bedrock:GetAsyncInvoke"))
+	r = videoctl(t, "watch", id, "--interval", "100ms", "--timeout", "300ms")
+	if r.code != exitTimeout || !strings.Contains(r.stdout, "note: cannot read the Bedrock job status") || !strings.Contains(r.stdout, "bedrock:GetAsyncInvoke") {
+		t.Errorf("watch without Bedrock access: exit %d, stdout %q", r.code, r.stdout)
+	}
+}

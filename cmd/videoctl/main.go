@@ -148,7 +148,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // parseArgs parses a command's arguments and checks the number of
-// positional ones; code is non-zero when the command should stop there.
+// positional ones. A code of 0 or more is the exit status to stop with
+// (help shown, or a usage error); -1 means go on.
 func parseArgs(fs *flag.FlagSet, args []string, minPos, maxPos int, stderr io.Writer) (pos []string, code int) {
 	pos, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
