@@ -147,6 +147,18 @@ func TestGalleryPage(t *testing.T) {
 	if len(elements(cards[failed], "b")) != 0 {
 		t.Error("the prompt's markup was not escaped")
 	}
+
+	j := videoctl(t, "gallery", "-o", page, "--json")
+	var summary struct {
+		File         string
+		Jobs, Videos int
+	}
+	if err := jsonUnmarshal(j.stdout, &summary); err != nil || summary.File != page || summary.Jobs != 3 || summary.Videos != 1 {
+		t.Errorf("gallery --json = %q (%v)", j.stdout, err)
+	}
+	if r := videoctl(t, "gallery", "--expires", "200h"); r.code != exitUsage || !strings.Contains(r.stderr, "the longest a presigned S3 URL lasts") {
+		t.Errorf("gallery --expires 200h: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
 
 // TestGalleryInABrowser renders the page in headless Chromium and checks

@@ -45,7 +45,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"submit", `"a prompt" [--model ID] [--duration S] [--image FILE|s3://...] | --body job.json  [--wait]`, "validate a job, send it to the queue and print its message id", runSubmit},
+		{"submit", `"a prompt" [--model ID] [--duration S] [--image FILE] [--end-image FILE] | --body job.json  [--wait]`, "validate a job, send it to the queue and print its message id", runSubmit},
 		{"watch", "<messageId> [--timeout D]", "follow a job until its video is ready or it failed", runWatch},
 		{"get", "<messageId> [-o file.mp4]", "download a job's video", runGet},
 		{"list", "[--limit N]", "show recent jobs with status, model, age and generation time", runList},

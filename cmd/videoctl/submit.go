@@ -30,12 +30,12 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		w        watchFlags
 	)
 	fs := newFlagSet("submit", commands()[0].args, &c, stderr)
-	fs.StringVar(&spec.model, "model", "", "Bedrock `model` id (default "+videomodels.Default().ID+"); one of "+strings.Join(jobspec.KnownModels(), ", "))
+	fs.StringVar(&spec.model, "model", "", "Bedrock `model` id (default "+videomodels.Default().ID+"); served today: "+strings.Join(servedModels(time.Now()), ", "))
 	fs.IntVar(&spec.duration, "duration", 0, "video length in `seconds` (default: the model's shortest)")
 	fs.StringVar(&spec.image, "image", "", "first frame: a PNG/JPEG `file`, sent inline (Luma Ray2 keyframe frame0), or an s3://<bucket>/"+config.InputPrefix+"... URI (Nova Reel)")
 	fs.StringVar(&spec.endImage, "end-image", "", "last frame of a Luma Ray2 video: a PNG/JPEG `file`, sent inline")
 	fs.StringVar(&bodyFile, "body", "", "send this job body `file` as is (\"-\": standard input) instead of building one from the prompt and flags")
-	fs.BoolVar(&wait, "wait", false, "follow the job like `videoctl watch` until it ends")
+	fs.BoolVar(&wait, "wait", false, "follow the job like videoctl watch until it ends")
 	w.bind(fs)
 	pos, code := parseArgs(fs, args, 0, 1, stderr)
 	if code >= 0 {
@@ -122,6 +122,17 @@ func validate(body, bucket string, now time.Time) (jobspec.Job, error) {
 		}
 	}
 	return job, nil
+}
+
+// servedModels are the catalogue's models Bedrock still serves at now.
+func servedModels(now time.Time) []string {
+	var ids []string
+	for _, m := range videomodels.All() {
+		if m.AvailableAt(now) {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
 }
 
 // jobFlags are the job fields submit builds a body from.
