@@ -129,3 +129,14 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 		t.Errorf("--queue-url did not override %s", envQueueURL)
 	}
 }
+
+func TestQueueRegionComesFromItsURL(t *testing.T) {
+	w := newWorld(t)
+	// The bucket and Bedrock may live elsewhere than the queue; SQS must
+	// be called (and signed) in the queue's own region.
+	t.Setenv("AWS_REGION", "eu-west-1")
+	r := videoctl(t, "submit", "a fox")
+	if r.code != exitOK || len(w.sqs.Messages(w.queue)) != 1 {
+		t.Errorf("submit with AWS_REGION other than the queue's: exit %d, stderr %s", r.code, r.stderr)
+	}
+}

@@ -41,7 +41,8 @@ type SQS struct {
 	server *httptest.Server
 	faults faults
 
-	// Region and Account appear in queue URLs.
+	// Region and Account appear in queue URLs; requests must be signed for
+	// Region.
 	Region, Account string
 
 	mu     sync.Mutex
@@ -128,6 +129,13 @@ func (q *SQS) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	case !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 "):
 		writeSQSError(w, http.StatusForbidden, "MissingAuthenticationTokenException", "MissingClientTokenId", "Request is missing Authentication Token")
+		return
+	}
+	if region, service := credentialScope(r.Header.Get("Authorization")); service != "sqs" || region != q.Region {
+		// SQS checks the signature's scope: a client signing for another
+		// region or service is refused.
+		writeSQSError(w, http.StatusForbidden, "SignatureDoesNotMatch", "SignatureDoesNotMatch",
+			fmt.Sprintf("Credential should be scoped to a valid region and service (%s, sqs), not '%s/%s'.", q.Region, region, service))
 		return
 	}
 	if f, ok := q.faults.next(OpSendMessage); ok {
@@ -240,6 +248,21 @@ func writeSQSError(w http.ResponseWriter, status int, name, queryCode, message s
 	}
 	w.Header().Set("x-amzn-query-error", queryCode+";"+fault)
 	writeSQSJSON(w, status, map[string]string{"__type": "com.amazonaws.sqs#" + name, "message": message})
+}
+
+// credentialScope reads region and service from a SigV4 Authorization
+// header: "AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, ...".
+func credentialScope(auth string) (region, service string) {
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return "", ""
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 {
+		return "", ""
+	}
+	return parts[2], parts[3]
 }
 
 // uuid4 returns a random RFC 4122 version 4 UUID, the form of SQS message

@@ -55,6 +55,11 @@ func TestSQSSendMessage(t *testing.T) {
 	if _, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(strings.Repeat("é", awsfake.SQSMaxMessageBytes/2))}); err != nil {
 		t.Errorf("a body of exactly 1 MiB is accepted by SQS: %v", err)
 	}
+	west := sqs.NewFromConfig(awsfake.ClientConfig(fake.URL()), func(o *sqs.Options) { o.Region = "us-west-2" })
+	_, err = west.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String("x")})
+	if apiErr := smithy.APIError(nil); !errors.As(err, &apiErr) || apiErr.ErrorCode() != "SignatureDoesNotMatch" {
+		t.Errorf("a request signed for another region: %v, want SignatureDoesNotMatch", err)
+	}
 	if got := len(fake.Messages(queue)); got != 2 {
 		t.Errorf("queue holds %d messages, want 2 (rejected ones are not stored)", got)
 	}
