@@ -304,3 +304,20 @@ func TestAWSErrorsSayWhatToDo(t *testing.T) {
 		t.Errorf("watch without Bedrock access: exit %d, stdout %q", r.code, r.stdout)
 	}
 }
+
+func TestSubmitRetriesOnlyWhatSQSRefused(t *testing.T) {
+	w := newWorld(t)
+	// A throttled send was not stored: it is retried and sent once.
+	w.sqs.Inject(awsfake.Fault{Code: "RequestThrottled", Status: 403, Message: "Rate exceeded"})
+	if r := videoctl(t, "submit", "a fox"); r.code != exitOK || len(w.sqs.Messages(w.queue)) != 1 {
+		t.Fatalf("throttled once: exit %d, %d messages, stderr %s", r.code, len(w.sqs.Messages(w.queue)), r.stderr)
+	}
+	// A 5xx may hide a stored message: no second attempt, and the user is
+	// told to check before sending again.
+	w.sqs.Inject(awsfake.Fault{Code: "InternalError", Status: 500, Message: "We encountered an internal error."})
+	calls := w.sqs.Calls()
+	r := videoctl(t, "submit", "a fox")
+	if r.code != exitFailed || w.sqs.Calls() != calls+1 || !strings.Contains(r.stderr, "may have been queued all the same: check `videoctl list`") {
+		t.Errorf("after a 500: exit %d, %d calls, stderr %q; want one call and a warning", r.code, w.sqs.Calls()-calls, r.stderr)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -64,7 +65,27 @@ func (p *pipeline) sqsClient() (*sqs.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sqs.NewFromConfig(p.cfg, func(o *sqs.Options) { o.Region = region }), nil
+	return sqs.NewFromConfig(p.cfg, func(o *sqs.Options) {
+		o.Region = region
+		// A message is a paid Bedrock job. A send that failed after SQS may
+		// have accepted it (a 5xx, a lost reply) is not repeated, or the
+		// job could run twice; throttling answers are refused before
+		// anything is stored, so only they are retried.
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			throttled := retry.ThrottleErrorCode{Codes: retry.DefaultThrottleErrorCodes}
+			so.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(throttled.IsErrorThrottle)}
+		})
+	}), nil
+}
+
+// maybeSent reports whether a failed SendMessage may still have queued
+// the message: anything but an error SQS answered with a 4xx status.
+func maybeSent(err error) bool {
+	var respErr *smithyhttp.ResponseError
+	if errors.As(err, &respErr) {
+		return respErr.HTTPStatusCode() >= 500
+	}
+	return true
 }
 
 // bedrockClient returns a Bedrock Runtime client for the region of an

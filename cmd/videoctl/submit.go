@@ -82,7 +82,11 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	out, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.target.QueueURL), MessageBody: aws.String(body)})
 	if err != nil {
-		return fail(stderr, "submit", fmt.Errorf("sending the job to %s: %w", p.target.QueueURL, explain(err)))
+		err = fmt.Errorf("sending the job to %s: %w", p.target.QueueURL, explain(err))
+		if maybeSent(err) {
+			err = fmt.Errorf("%w\nThe job may have been queued all the same: check `videoctl list` before sending it again (each message is a paid video)", err)
+		}
+		return fail(stderr, "submit", err)
 	}
 	id := aws.ToString(out.MessageId)
 	req := request{MessageID: id, Body: json.RawMessage(body), Model: job.Model, VideoSeconds: job.VideoSeconds, SentAt: time.Now().UTC()}
