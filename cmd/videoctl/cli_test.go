@@ -321,3 +321,11 @@ func TestSubmitRetriesOnlyWhatSQSRefused(t *testing.T) {
 		t.Errorf("after a 500: exit %d, %d calls, stderr %q; want one call and a warning", r.code, w.sqs.Calls()-calls, r.stderr)
 	}
 }
+
+func TestWatchUnknownJobSaysSo(t *testing.T) {
+	newWorld(t)
+	r := videoctl(t, "watch", "0d4c9a8e-1111-4222-8333-944455566677", "--interval", "100ms", "--timeout", "250ms")
+	if r.code != exitTimeout || !strings.Contains(r.stdout, "nothing is recorded for this id") || !strings.Contains(r.stderr, "still queued") {
+		t.Errorf("watch of an unknown id: exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+}

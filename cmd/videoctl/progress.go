@@ -30,7 +30,7 @@ func isTerminal(w io.Writer) bool {
 func describe(s snapshot) string {
 	switch s.Phase {
 	case phaseQueued:
-		return "queued: no Bedrock job yet, waiting in the queue or for Bedrock capacity (if this lasts, check the id with `videoctl list`)"
+		return "queued: no Bedrock job yet, waiting in the queue or for Bedrock capacity"
 	case phaseStarted:
 		return "started: Bedrock job " + s.InvocationArn
 	case phaseGenerating:

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/bedrockvideo/pipeline/handler/jobstore"
 )
 
 // Polling defaults. Each poll reads result.json (and job.json until the job
@@ -82,9 +84,9 @@ func watch(ctx context.Context, p *pipeline, id string, w watchFlags, asJSON boo
 	default:
 		r = &lineRenderer{w: stdout}
 	}
-	seconds := 0
+	seconds, sentByVideoctl := 0, false
 	if req, found, err := p.loadRequest(ctx, id); err == nil && found {
-		seconds = req.VideoSeconds
+		seconds, sentByVideoctl = req.VideoSeconds, true
 	}
 
 	poll := time.NewTicker(w.interval)
@@ -104,6 +106,9 @@ func watch(ctx context.Context, p *pipeline, id string, w watchFlags, asJSON boo
 		}
 		if s.Model != "" {
 			s.TypicalSeconds = typical(s.Model, seconds).Seconds()
+		}
+		if s.Phase == phaseQueued && !sentByVideoctl && s.Note == "" {
+			s.Note = "nothing is recorded for this id in s3://" + p.target.Bucket + "/" + jobstore.Prefix + " yet; if you did not just send it, check the id with `videoctl list`"
 		}
 		if last.InvocationArn == "" && s.InvocationArn != "" && s.Phase != phaseStarted && !s.final() {
 			// Show the Bedrock job once, even when the first look already
