@@ -309,14 +309,27 @@ func TestRolePoliciesAreLeastPrivilege(t *testing.T) {
 				t.Errorf("invoke resources = %v, want %v", inv.Resource, wantInvoke)
 			}
 			follow := b.statement(t, "FollowAsyncInvocations")
-			if got := sorted(follow.Action); !slices.Equal(got, []string{"bedrock:GetAsyncInvoke", "bedrock:ListAsyncInvokes"}) {
-				t.Errorf("follow actions = %v", got)
+			if !slices.Equal(follow.Action, []string{"bedrock:GetAsyncInvoke"}) {
+				t.Errorf("follow actions = %v, want only bedrock:GetAsyncInvoke", follow.Action)
 			}
 			if !slices.Equal(follow.Resource, []string{asyncArn}) {
 				t.Errorf("follow resources = %v, want %s", follow.Resource, asyncArn)
 			}
-			if len(b.Statement) != 2 {
-				t.Errorf("bedrock policy has %d statements, want 2", len(b.Statement))
+			// ListAsyncInvokes has no resource type: a grant on async-invoke/*
+			// never matches it, so it needs "*", alone in its statement.
+			list := b.statement(t, "ListAsyncInvocations")
+			if !slices.Equal(list.Action, []string{"bedrock:ListAsyncInvokes"}) || !slices.Equal(list.Resource, []string{"*"}) {
+				t.Errorf("list statement = %+v, want only bedrock:ListAsyncInvokes on \"*\"", list)
+			}
+			if len(b.Statement) != 3 {
+				t.Errorf("bedrock policy has %d statements, want 3", len(b.Statement))
+			}
+			for name, doc := range docs {
+				for _, st := range doc.Statement {
+					if slices.Contains(st.Resource, "*") && st.Sid != "ListAsyncInvocations" {
+						t.Errorf("%s: statement %q is on \"*\"; only ListAsyncInvocations may be", name, st.Sid)
+					}
+				}
 			}
 
 			bucketArn := "arn:aws:s3:::" + d.out.BucketName
@@ -328,15 +341,20 @@ func TestRolePoliciesAreLeastPrivilege(t *testing.T) {
 			if !slices.Equal(rw.Resource, []string{bucketArn + "/videos/*"}) {
 				t.Errorf("object resources = %v, want only %s/videos/*", rw.Resource, bucketArn)
 			}
-			list := s3p.statement(t, "ListVideosPrefix")
-			if !slices.Equal(list.Action, []string{"s3:ListBucket"}) || !slices.Equal(list.Resource, []string{bucketArn}) {
-				t.Errorf("list statement = %+v, want s3:ListBucket on %s", list, bucketArn)
+			// Bedrock reads an s3Location image with the role's identity.
+			in := s3p.statement(t, "ReadInputImages")
+			if !slices.Equal(in.Action, []string{"s3:GetObject"}) || !slices.Equal(in.Resource, []string{bucketArn + "/inputs/*"}) {
+				t.Errorf("input statement = %+v, want only s3:GetObject on %s/inputs/*", in, bucketArn)
 			}
-			if !jsonEqual(list.Condition, map[string]any{"StringLike": map[string]any{"s3:prefix": []any{"videos/*"}}}) {
-				t.Errorf("list condition = %v, want s3:prefix limited to videos/*", list.Condition)
+			ls := s3p.statement(t, "ListVideosAndInputs")
+			if !slices.Equal(ls.Action, []string{"s3:ListBucket"}) || !slices.Equal(ls.Resource, []string{bucketArn}) {
+				t.Errorf("list statement = %+v, want s3:ListBucket on %s", ls, bucketArn)
 			}
-			if len(s3p.Statement) != 2 {
-				t.Errorf("bucket access policy has %d statements, want 2", len(s3p.Statement))
+			if !jsonEqual(ls.Condition, map[string]any{"StringLike": map[string]any{"s3:prefix": []any{"videos/*", "inputs/*"}}}) {
+				t.Errorf("list condition = %v, want s3:prefix limited to videos/* and inputs/*", ls.Condition)
+			}
+			if len(s3p.Statement) != 3 {
+				t.Errorf("bucket access policy has %d statements, want 3", len(s3p.Statement))
 			}
 		})
 	}
