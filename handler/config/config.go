@@ -35,6 +35,10 @@ const (
 	// EnvMaxConcurrency bounds how many records of a batch are processed
 	// at once, 1–100 (default 10).
 	EnvMaxConcurrency = "MAX_CONCURRENT_RECORDS"
+	// EnvConcurrentJobs is the account's quota of concurrent asynchronous
+	// Bedrock jobs per model, 1–1000 (default 3); the admission check
+	// starts a job only while fewer of the model's jobs are InProgress.
+	EnvConcurrentJobs = "BEDROCK_CONCURRENT_JOBS"
 )
 
 // Defaults.
@@ -44,6 +48,11 @@ const (
 	MaxExecutionTimeout     = 900 * time.Second
 	DefaultMaxConcurrency   = 10
 	MaxMaxConcurrency       = 100
+	// DefaultConcurrentJobs is a conservative reading of the account's
+	// concurrent-job quota; set BEDROCK_CONCURRENT_JOBS to the value the
+	// Service Quotas console shows for the model.
+	DefaultConcurrentJobs = 3
+	MaxConcurrentJobs     = 1000
 )
 
 var (
@@ -59,6 +68,9 @@ type Config struct {
 	BedrockRegion    string
 	ExecutionTimeout time.Duration
 	MaxConcurrency   int
+	// ConcurrentJobs is the account's concurrent-job quota per model, used
+	// to pace starts (see package admission).
+	ConcurrentJobs int
 }
 
 // Models is the model policy records are checked against.
@@ -79,6 +91,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		BedrockRegion:    get(EnvRegion),
 		ExecutionTimeout: DefaultExecutionTimeout,
 		MaxConcurrency:   DefaultMaxConcurrency,
+		ConcurrentJobs:   DefaultConcurrentJobs,
 	}
 	switch {
 	case c.OutputBucket == "":
@@ -123,6 +136,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			bad("%s=%q must be a whole number from 1 to %d", EnvMaxConcurrency, v, MaxMaxConcurrency)
 		} else {
 			c.MaxConcurrency = n
+		}
+	}
+	if v := get(EnvConcurrentJobs); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxConcurrentJobs {
+			bad("%s=%q must be a whole number from 1 to %d: the account's quota of concurrent asynchronous jobs for the model (Service Quotas console, Amazon Bedrock)", EnvConcurrentJobs, v, MaxConcurrentJobs)
+		} else {
+			c.ConcurrentJobs = n
 		}
 	}
 	if len(errs) > 0 {

@@ -25,7 +25,7 @@ func TestDefaults(t *testing.T) {
 		MaxConcurrency:   10,
 	}
 	if c.OutputBucket != want.OutputBucket || c.DefaultModel != want.DefaultModel || !slices.Equal(c.AllowedModels, want.AllowedModels) ||
-		c.BedrockRegion != want.BedrockRegion || c.ExecutionTimeout != want.ExecutionTimeout || c.MaxConcurrency != want.MaxConcurrency {
+		c.BedrockRegion != want.BedrockRegion || c.ExecutionTimeout != want.ExecutionTimeout || c.MaxConcurrency != want.MaxConcurrency || c.ConcurrentJobs != 3 {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
 }
@@ -38,12 +38,13 @@ func TestAllSettings(t *testing.T) {
 		EnvRegion:           "us-west-2",
 		EnvExecutionTimeout: "600",
 		EnvMaxConcurrency:   "4",
+		EnvConcurrentJobs:   "12",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.DefaultModel != "luma.ray-v2:0" || !slices.Equal(c.AllowedModels, []string{"amazon.nova-reel-v1:1", "luma.ray-v2:0"}) ||
-		c.BedrockRegion != "us-west-2" || c.ExecutionTimeout != 600*time.Second || c.MaxConcurrency != 4 {
+		c.BedrockRegion != "us-west-2" || c.ExecutionTimeout != 600*time.Second || c.MaxConcurrency != 4 || c.ConcurrentJobs != 12 {
 		t.Errorf("got %+v", c)
 	}
 	if m := c.Models(); m.Default != "luma.ray-v2:0" || len(m.Allowed) != 2 {
@@ -64,6 +65,8 @@ func TestBadSettings(t *testing.T) {
 		{map[string]string{EnvOutputBucket: "b-b", EnvExecutionTimeout: "3600"}, []string{`DURABLE_EXECUTION_TIMEOUT_SECONDS="3600" must be a whole number of seconds from 1 to 900`}},
 		{map[string]string{EnvOutputBucket: "b-b", EnvExecutionTimeout: "15m"}, []string{`DURABLE_EXECUTION_TIMEOUT_SECONDS="15m"`}},
 		{map[string]string{EnvOutputBucket: "b-b", EnvMaxConcurrency: "0"}, []string{`MAX_CONCURRENT_RECORDS="0" must be a whole number from 1 to 100`}},
+		{map[string]string{EnvOutputBucket: "b-b", EnvConcurrentJobs: "0"}, []string{`BEDROCK_CONCURRENT_JOBS="0" must be a whole number from 1 to 1000: the account's quota`}},
+		{map[string]string{EnvOutputBucket: "b-b", EnvConcurrentJobs: "three"}, []string{`BEDROCK_CONCURRENT_JOBS="three"`}},
 		{map[string]string{EnvModelID: "x", EnvExecutionTimeout: "0"}, []string{"OUTPUT_BUCKET_NAME is required", "BEDROCK_MODEL_ID", "DURABLE_EXECUTION_TIMEOUT_SECONDS"}},
 	}
 	for _, tt := range tests {

@@ -67,9 +67,7 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 	}
 	log = log.With("model", job.Model, "task", job.Task, "videoSeconds", job.VideoSeconds, "promptChars", job.PromptChars)
 
-	started, err := durable.Step(ctx, "start job", func(sc durable.StepContext) (startedJob, error) {
-		return w.startJob(sc, id, job)
-	}, durable.WithRetry(w.deps.StartRetry))
+	started, deferred, err := w.admitAndStart(ctx, log, id, job, deadline)
 	if err != nil {
 		if durable.IsSuspended(err) {
 			return out, err
@@ -80,6 +78,10 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 			Status: jobstore.StatusFailed, MessageID: id, Model: job.Model,
 			Error: &jobstore.ResultError{Type: typ, Message: msg},
 		})
+	}
+	if deferred {
+		out.Status = StatusWaitingForCapacity
+		return out, nil
 	}
 	out.InvocationArn = started.InvocationArn
 	log = log.With("invocationArn", started.InvocationArn)
@@ -123,20 +125,13 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 	return w.finish(ctx, log, out, result)
 }
 
-// startJob re-attaches to the job job.json names or starts one; it runs as
-// the body of the start step, at least once per attempt, and is safe to
-// repeat: the client request token makes StartAsyncInvoke idempotent, and
-// job.json is created only if absent.
-func (w *workflow) startJob(sc durable.StepContext, messageID string, job jobspec.Job) (startedJob, error) {
+// startNew starts the record's job and records it in job.json; it runs
+// inside the start step after the record was found to have no job.json and
+// admission let it through. It is safe to repeat: the client request token
+// makes StartAsyncInvoke idempotent, and job.json is created only if
+// absent.
+func (w *workflow) startNew(sc durable.StepContext, messageID string, job jobspec.Job) (startedJob, error) {
 	store := w.deps.Store
-	if rec, found, err := store.LoadJob(sc, messageID); err != nil {
-		return startedJob{}, err
-	} else if found {
-		return startedJob{
-			InvocationArn: rec.InvocationArn, Model: rec.Model, OutputURI: rec.OutputURI,
-			SubmittedAt: rec.SubmittedAt, AttachedAt: w.deps.Now().UTC(), Reattached: true,
-		}, nil
-	}
 	now := w.deps.Now().UTC()
 	token := bedrockjob.ClientRequestToken(messageID)
 	output := jobstore.OutputURI(store.Bucket(), messageID)
