@@ -35,17 +35,13 @@ const (
 	// MaxDurableExecutionTimeoutSeconds is the longest durable execution an
 	// SQS event source mapping can wait for: the mapping invokes the function
 	// synchronously and waits for the whole execution, and a synchronous
-	// invocation of a durable function is capped at 15 minutes.
+	// invocation of a durable function is capped at 15 minutes (Lambda
+	// developer guide, "Invoking Lambda durable functions").
 	MaxDurableExecutionTimeoutSeconds = 900
 	// MaxFunctionTimeoutSeconds is Lambda's per-invocation limit.
 	MaxFunctionTimeoutSeconds = 900
 	// MaxQueueVisibilityTimeoutSeconds is SQS's limit (12 hours).
 	MaxQueueVisibilityTimeoutSeconds = 43200
-	// VisibilityTimeoutFunctionMultiple is the AWS recommendation for an SQS
-	// event source: visibility timeout at least six times the function
-	// timeout, so retries of a throttled or failed batch do not make the
-	// message visible again while a poller still holds it.
-	VisibilityTimeoutFunctionMultiple = 6
 )
 
 // knownModels maps each supported model id to the Bedrock regions it is
@@ -81,8 +77,9 @@ type Settings struct {
 	Architecture string
 	// MemorySizeMB (memorySizeMb, default 256) is the function memory, 128–10240.
 	MemorySizeMB int
-	// FunctionTimeoutSeconds (functionTimeoutSeconds, default 60) is the
-	// per-invocation timeout, 1–900.
+	// FunctionTimeoutSeconds (functionTimeoutSeconds, default 900) is the
+	// per-invocation timeout, from DurableExecutionTimeoutSeconds to 900 (see
+	// Validate).
 	FunctionTimeoutSeconds int
 	// DurableExecutionTimeoutSeconds (durableExecutionTimeoutSeconds,
 	// default 900) bounds a whole durable execution, 1–900.
@@ -128,7 +125,7 @@ func DefaultSettings() Settings {
 		BedrockModelID:                 ModelNovaReelV11,
 		Architecture:                   ArchARM64,
 		MemorySizeMB:                   256,
-		FunctionTimeoutSeconds:         60,
+		FunctionTimeoutSeconds:         MaxFunctionTimeoutSeconds,
 		DurableExecutionTimeoutSeconds: MaxDurableExecutionTimeoutSeconds,
 		DurableRetentionDays:           14,
 		LogRetentionDays:               14,
@@ -232,10 +229,20 @@ func (s Settings) GOARCH() string {
 
 // VisibilityTimeoutFloorSeconds is the smallest visibility timeout that is
 // safe for the queue: it covers a whole durable execution (the mapping keeps
-// the message in flight until the execution ends) and six times the
-// function timeout.
+// the message in flight until the execution ends) and the function timeout
+// (Lambda refuses an event source mapping whose function timeout exceeds the
+// queue's visibility timeout: Lambda developer guide, "Creating and
+// configuring an Amazon SQS event source mapping").
+//
+// It is deliberately not six times the function timeout, the figure that
+// guide recommends so that retries of a throttled invocation happen while
+// the message is still in flight: with a 900 s function timeout that is 90
+// minutes, and every redelivery — a job that outlives one execution, a
+// record reported as failed — would wait that long. A redelivery while an
+// execution still runs is harmless here: the new execution re-attaches to
+// the job through job.json and starts no second Bedrock job.
 func (s Settings) VisibilityTimeoutFloorSeconds() int {
-	return max(s.DurableExecutionTimeoutSeconds, VisibilityTimeoutFunctionMultiple*s.FunctionTimeoutSeconds)
+	return max(s.DurableExecutionTimeoutSeconds, s.FunctionTimeoutSeconds)
 }
 
 // EffectiveVisibilityTimeoutSeconds is the visibility timeout given to the
@@ -291,6 +298,17 @@ func (s Settings) Validate() error {
 	between("functionTimeoutSeconds", s.FunctionTimeoutSeconds, 1, MaxFunctionTimeoutSeconds, "")
 	between("durableExecutionTimeoutSeconds", s.DurableExecutionTimeoutSeconds, 1, MaxDurableExecutionTimeoutSeconds,
 		"an event source mapping waits for the whole execution")
+	// The Lambda guide ("Invoking Lambda durable functions") limits a
+	// synchronous invocation of a durable function — what the event source
+	// mapping makes — to 15 minutes "or less if the function timeout or
+	// execution timeout is lower". Under that reading a function timeout
+	// below the execution timeout would cut every execution short, so it is
+	// refused rather than left to fail at run time.
+	if s.FunctionTimeoutSeconds < s.DurableExecutionTimeoutSeconds {
+		bad("functionTimeoutSeconds must be at least durableExecutionTimeoutSeconds=%d, got %d "+
+			"(the event source mapping invokes the function synchronously, and such an invocation of a durable "+
+			"function ends at the lower of the two timeouts)", s.DurableExecutionTimeoutSeconds, s.FunctionTimeoutSeconds)
+	}
 	between("durableRetentionDays", s.DurableRetentionDays, 1, 90, "")
 	if !slices.Contains(logRetentionDays, s.LogRetentionDays) {
 		bad("logRetentionDays must be one of %v (values CloudWatch Logs accepts), got %d", logRetentionDays, s.LogRetentionDays)
@@ -300,8 +318,8 @@ func (s Settings) Validate() error {
 	if v := s.QueueVisibilityTimeoutSeconds; v != 0 {
 		floor := s.VisibilityTimeoutFloorSeconds()
 		between("queueVisibilityTimeoutSeconds", v, floor, MaxQueueVisibilityTimeoutSeconds, fmt.Sprintf(
-			"0 derives it; otherwise at least durableExecutionTimeoutSeconds=%d and %d x functionTimeoutSeconds=%d",
-			s.DurableExecutionTimeoutSeconds, VisibilityTimeoutFunctionMultiple, VisibilityTimeoutFunctionMultiple*s.FunctionTimeoutSeconds))
+			"0 derives it; otherwise at least durableExecutionTimeoutSeconds=%d and functionTimeoutSeconds=%d",
+			s.DurableExecutionTimeoutSeconds, s.FunctionTimeoutSeconds))
 	}
 	between("batchSize", s.BatchSize, 1, 10, "")
 	between("maximumBatchingWindowSeconds", s.MaximumBatchingWindowSeconds, 0, 300, "")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/handler/awsfake"
+	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 )
 
@@ -190,7 +191,7 @@ func TestEndOfLifeNamesTheSettings(t *testing.T) {
 	c, fake := newClient(t)
 	fake.SetEndOfLife(jobspec.NovaReelV11)
 	_, err := c.Start(context.Background(), request(t, `{"prompt":"x"}`), time.Time{})
-	for _, want := range []string{"amazon.nova-reel-v1:1", "end of life", "BEDROCK_MODEL_ID", "ALLOWED_MODEL_IDS"} {
+	for _, want := range []string{"amazon.nova-reel-v1:1", "end of life", "use luma.ray-v2:0 in us-west-2", config.EnvModelID, config.EnvRegion, config.EnvAllowedModels} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}

@@ -1,5 +1,10 @@
-// Package config reads the video handler's settings from its environment
-// and rejects bad ones with a message that names the variable and the rule.
+// Package config is the settings contract between the deployment and the
+// video handler: it owns the name, default and limit of every environment
+// variable the function reads, reads them (FromEnv, FromEnviron) with a
+// message naming the variable and the rule for every bad one, and writes
+// them (Config.Environ) so the deployment builds the function's
+// environment from typed values and never spells a name itself. It also
+// owns the bucket layout both sides rely on and the job body limit.
 package config
 
 import (
@@ -11,48 +16,87 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bedrockvideo/pipeline/handler/jobspec"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
-// Environment variables the handler reads.
+// Environment variables the handler reads. No other file spells them.
 const (
-	// EnvOutputBucket (required) names the bucket that receives job.json,
-	// result.json and the videos, under videos/<messageId>/.
+	// EnvOutputBucket (required) names the pipeline's bucket: job.json,
+	// result.json and the videos go under OutputPrefix, input images are
+	// read from under InputPrefix.
 	EnvOutputBucket = "OUTPUT_BUCKET_NAME"
-	// EnvModelID is the model of jobs that name none (default
-	// amazon.nova-reel-v1:1).
+	// EnvModelID is the model of jobs that name none (default: the
+	// catalogue's live model, videomodels.Default).
 	EnvModelID = "BEDROCK_MODEL_ID"
 	// EnvAllowedModels is a comma-separated list of models a job may name
 	// (default: only BEDROCK_MODEL_ID, which is always allowed).
 	EnvAllowedModels = "ALLOWED_MODEL_IDS"
-	// EnvRegion is where Bedrock is called and the bucket lives (default
-	// us-east-1).
+	// EnvRegion is where Bedrock is called and the bucket lives (default:
+	// the first region that serves BEDROCK_MODEL_ID).
 	EnvRegion = "BEDROCK_REGION"
 	// EnvExecutionTimeout is the durable execution timeout in seconds the
-	// function is configured with, 1–900 (default 900, the limit for an
-	// SQS event source, which waits for the whole execution).
+	// function is configured with, MinExecutionTimeout–MaxExecutionTimeout
+	// (default DefaultExecutionTimeout).
 	EnvExecutionTimeout = "DURABLE_EXECUTION_TIMEOUT_SECONDS"
 	// EnvMaxConcurrency bounds how many records of a batch are processed
-	// at once, 1–100 (default 10).
+	// at once, 1–MaxMaxConcurrency (default DefaultMaxConcurrency).
 	EnvMaxConcurrency = "MAX_CONCURRENT_RECORDS"
 	// EnvConcurrentJobs is the account's quota of concurrent asynchronous
-	// Bedrock jobs per model, 1–1000 (default 3); the admission check
-	// starts a job only while fewer of the model's jobs are InProgress.
+	// Bedrock jobs per model, 1–MaxConcurrentJobs (default
+	// DefaultConcurrentJobs); the admission check starts a job only while
+	// fewer of the model's jobs are InProgress.
 	EnvConcurrentJobs = "BEDROCK_CONCURRENT_JOBS"
 )
 
-// Defaults.
+// Variables lists every environment variable the handler reads, in the
+// order Environ documents them.
+func Variables() []string {
+	return []string{EnvOutputBucket, EnvModelID, EnvAllowedModels, EnvRegion, EnvExecutionTimeout, EnvMaxConcurrency, EnvConcurrentJobs}
+}
+
+// Defaults and limits of the settings.
 const (
-	DefaultRegion           = "us-east-1"
-	DefaultExecutionTimeout = 900 * time.Second
+	// MinExecutionTimeout and MaxExecutionTimeout bound the durable
+	// execution timeout. An SQS event source mapping invokes a durable
+	// function synchronously and waits for the whole execution, which
+	// Lambda limits to 15 minutes (Lambda developer guide, "Invoking
+	// durable functions" and "Event source mappings with durable
+	// functions").
+	MinExecutionTimeout     = 1 * time.Second
 	MaxExecutionTimeout     = 900 * time.Second
-	DefaultMaxConcurrency   = 10
-	MaxMaxConcurrency       = 100
-	// DefaultConcurrentJobs is a conservative reading of the account's
-	// concurrent-job quota; set BEDROCK_CONCURRENT_JOBS to the value the
-	// Service Quotas console shows for the model.
+	DefaultExecutionTimeout = 900 * time.Second
+	// DefaultMaxConcurrency and MaxMaxConcurrency bound the records of a
+	// batch processed at once (SQS batches hold at most 10 records for a
+	// standard queue with a batching window of 0).
+	DefaultMaxConcurrency = 10
+	MaxMaxConcurrency     = 100
+	// DefaultConcurrentJobs is the concurrent-job quota assumed when
+	// BEDROCK_CONCURRENT_JOBS is unset. Bedrock's quota of concurrent
+	// asynchronous invocations is set per model and account, and can be
+	// raised; 3 is a low reading, so a larger real quota is merely used
+	// less eagerly (Bedrock's ServiceQuotaExceededException remains the
+	// authority). Set it to the value the Service Quotas console shows.
 	DefaultConcurrentJobs = 3
 	MaxConcurrentJobs     = 1000
+)
+
+// MaxJobBodyBytes is the largest job body: 1 MiB, the largest message SQS
+// accepts ("Amazon SQS message quotas": 1,048,576 bytes; SetQueueAttributes
+// MaximumMessageSize 1,024–1,048,576). The deployment sets the queues'
+// maxMessageSize to it; the handler refuses longer bodies.
+const MaxJobBodyBytes = 1 << 20
+
+// Bucket layout shared by the deployment (its IAM grants) and the handler.
+const (
+	// OutputPrefix holds everything the handler and Bedrock write:
+	// videos/<messageId>/job.json, result.json and Bedrock's output. The
+	// function may read, write and list it.
+	OutputPrefix = "videos/"
+	// InputPrefix is where jobs put the images they reference by S3 URI
+	// (s3://<bucket>/inputs/...). Bedrock reads an s3Location with the
+	// caller's identity, so the function may read this prefix and nothing
+	// else outside OutputPrefix.
+	InputPrefix = "inputs/"
 )
 
 var (
@@ -62,28 +106,95 @@ var (
 
 // Config is the handler's validated configuration.
 type Config struct {
-	OutputBucket     string
-	DefaultModel     string
-	AllowedModels    []string
-	BedrockRegion    string
+	// OutputBucket is the pipeline's bucket (EnvOutputBucket).
+	OutputBucket string
+	// DefaultModel is the model of jobs that name none (EnvModelID).
+	DefaultModel string
+	// AllowedModels are the models a job may name, sorted; FromEnv always
+	// includes DefaultModel (EnvAllowedModels).
+	AllowedModels []string
+	// BedrockRegion is where Bedrock is called and the bucket lives
+	// (EnvRegion).
+	BedrockRegion string
+	// ExecutionTimeout is the durable execution timeout
+	// (EnvExecutionTimeout).
 	ExecutionTimeout time.Duration
-	MaxConcurrency   int
-	// ConcurrentJobs is the account's concurrent-job quota per model, used
-	// to pace starts (see package admission).
+	// MaxConcurrency bounds the records processed at once
+	// (EnvMaxConcurrency).
+	MaxConcurrency int
+	// ConcurrentJobs is the account's concurrent-job quota per model; the
+	// start step admits a job only while fewer of the model's jobs are
+	// InProgress (EnvConcurrentJobs; see package admission).
 	ConcurrentJobs int
 }
 
-// Models is the model policy records are checked against.
-func (c Config) Models() jobspec.Models {
-	return jobspec.Models{Default: c.DefaultModel, Allowed: c.AllowedModels}
+// Defaults returns the configuration an environment holding only
+// OUTPUT_BUCKET_NAME=bucket gives: the catalogue's live model in its
+// region, the longest execution timeout, 10 records at once.
+func Defaults(bucket string) Config {
+	m := videomodels.Default()
+	return Config{
+		OutputBucket:     bucket,
+		DefaultModel:     m.ID,
+		AllowedModels:    []string{m.ID},
+		BedrockRegion:    m.Regions[0],
+		ExecutionTimeout: DefaultExecutionTimeout,
+		MaxConcurrency:   DefaultMaxConcurrency,
+		ConcurrentJobs:   DefaultConcurrentJobs,
+	}
+}
+
+// ModelIDs returns the models the function may invoke: AllowedModels and
+// DefaultModel, sorted and without duplicates.
+func (c Config) ModelIDs() []string {
+	ids := slices.Clone(c.AllowedModels)
+	if c.DefaultModel != "" {
+		ids = append(ids, c.DefaultModel)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// Environ renders c as the function's environment: every variable of
+// Variables, so the deployed function never depends on a default that
+// might change. FromEnviron(c.Environ()) returns c for any valid c whose
+// AllowedModels equals c.ModelIDs().
+func (c Config) Environ() map[string]string {
+	return map[string]string{
+		EnvOutputBucket:     c.OutputBucket,
+		EnvModelID:          c.DefaultModel,
+		EnvAllowedModels:    strings.Join(c.ModelIDs(), ","),
+		EnvRegion:           c.BedrockRegion,
+		EnvExecutionTimeout: strconv.FormatInt(int64(c.ExecutionTimeout/time.Second), 10),
+		EnvMaxConcurrency:   strconv.Itoa(c.MaxConcurrency),
+		EnvConcurrentJobs:   strconv.Itoa(c.ConcurrentJobs),
+	}
+}
+
+// Validate reports what FromEnviron would refuse in c.Environ().
+func (c Config) Validate() error {
+	_, err := FromEnviron(c.Environ())
+	return err
+}
+
+// FromEnviron reads the configuration from an environment map.
+func FromEnviron(env map[string]string) (Config, error) {
+	return FromEnv(func(name string) string { return env[name] })
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in
-// production). It reports every bad setting at once.
+// production). It reports every bad setting at once, each naming the
+// variable and the rule.
+//
+// Models must be in the catalogue and served in the Bedrock region. A
+// model past its end of life is accepted here: Bedrock's own answer at run
+// time marks each job FAILED with error type ModelEndOfLife, which keeps
+// the reason next to every job instead of failing the function's start.
 func FromEnv(getenv func(string) string) (Config, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	known := strings.Join(videomodels.IDs(), ", ")
 
 	c := Config{
 		OutputBucket:     get(EnvOutputBucket),
@@ -99,33 +210,56 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	case !bucketPattern.MatchString(c.OutputBucket):
 		bad("%s=%q is not a valid S3 bucket name (3–63 lowercase letters, digits, dots and hyphens)", EnvOutputBucket, c.OutputBucket)
 	}
+	defaultKnown := true
 	if c.DefaultModel == "" {
-		c.DefaultModel = jobspec.DefaultModel
-	} else if !jobspec.IsKnownModel(c.DefaultModel) {
-		bad("%s=%q is not a model this handler supports; supported: %s", EnvModelID, c.DefaultModel, strings.Join(jobspec.KnownModels(), ", "))
+		c.DefaultModel = videomodels.Default().ID
+	} else if !videomodels.Known(c.DefaultModel) {
+		defaultKnown = false
+		bad("%s=%q is not a model this handler supports; supported: %s", EnvModelID, c.DefaultModel, known)
 	}
 	for _, id := range strings.Split(get(EnvAllowedModels), ",") {
 		id = strings.TrimSpace(id)
 		switch {
 		case id == "" || slices.Contains(c.AllowedModels, id):
-		case !jobspec.IsKnownModel(id):
-			bad("%s lists %q, which is not a model this handler supports; supported: %s", EnvAllowedModels, id, strings.Join(jobspec.KnownModels(), ", "))
+		case !videomodels.Known(id):
+			bad("%s lists %q, which is not a model this handler supports; supported: %s", EnvAllowedModels, id, known)
 		default:
 			c.AllowedModels = append(c.AllowedModels, id)
 		}
 	}
-	if !slices.Contains(c.AllowedModels, c.DefaultModel) {
-		c.AllowedModels = append(c.AllowedModels, c.DefaultModel)
+	if defaultKnown {
+		c.AllowedModels = c.ModelIDs()
+	} else {
+		slices.Sort(c.AllowedModels)
 	}
-	if c.BedrockRegion == "" {
-		c.BedrockRegion = DefaultRegion
-	} else if !regionPattern.MatchString(c.BedrockRegion) {
-		bad("%s=%q is not an AWS region name such as us-east-1", EnvRegion, c.BedrockRegion)
+
+	switch {
+	case c.BedrockRegion == "" && defaultKnown:
+		m, _ := videomodels.Lookup(c.DefaultModel)
+		c.BedrockRegion = m.Regions[0]
+	case c.BedrockRegion == "":
+		bad("%s is required when %s is not a known model", EnvRegion, EnvModelID)
+	case !regionPattern.MatchString(c.BedrockRegion):
+		bad("%s=%q is not an AWS region name such as us-west-2", EnvRegion, c.BedrockRegion)
+	}
+	if regionPattern.MatchString(c.BedrockRegion) {
+		for _, id := range c.AllowedModels {
+			m, _ := videomodels.Lookup(id)
+			if !m.ServedIn(c.BedrockRegion) {
+				name := EnvAllowedModels
+				if id == c.DefaultModel {
+					name = EnvModelID
+				}
+				bad("%s: %s is served by Amazon Bedrock only in %s, but %s=%q; %s",
+					name, id, strings.Join(m.Regions, ", "), EnvRegion, c.BedrockRegion, videomodels.Replacement())
+			}
+		}
 	}
 	if v := get(EnvExecutionTimeout); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || time.Duration(n)*time.Second > MaxExecutionTimeout {
-			bad("%s=%q must be a whole number of seconds from 1 to 900 (an SQS event source waits for the whole execution, at most 15 minutes)", EnvExecutionTimeout, v)
+		if err != nil || time.Duration(n)*time.Second < MinExecutionTimeout || time.Duration(n)*time.Second > MaxExecutionTimeout {
+			bad("%s=%q must be a whole number of seconds from %d to %d (an SQS event source waits for the whole execution, at most 15 minutes)",
+				EnvExecutionTimeout, v, int(MinExecutionTimeout/time.Second), int(MaxExecutionTimeout/time.Second))
 		} else {
 			c.ExecutionTimeout = time.Duration(n) * time.Second
 		}
@@ -141,7 +275,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if v := get(EnvConcurrentJobs); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxConcurrentJobs {
-			bad("%s=%q must be a whole number from 1 to %d: the account's quota of concurrent asynchronous jobs for the model (Service Quotas console, Amazon Bedrock)", EnvConcurrentJobs, v, MaxConcurrentJobs)
+			bad("%s=%q must be a whole number from 1 to %d: the account's quota of concurrent asynchronous Bedrock jobs for the model (Service Quotas console)",
+				EnvConcurrentJobs, v, MaxConcurrentJobs)
 		} else {
 			c.ConcurrentJobs = n
 		}

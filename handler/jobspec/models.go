@@ -4,28 +4,28 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/bedrockvideo/pipeline/handler/config"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
 // Model identifiers the handler can drive through Bedrock asynchronous
 // invocation.
 const (
 	// NovaReelV10 is Amazon Nova Reel 1.0: 6-second text/image-to-video.
-	NovaReelV10 = "amazon.nova-reel-v1:0"
+	NovaReelV10 = videomodels.NovaReelV10
 	// NovaReelV11 is Amazon Nova Reel 1.1: 6-second videos plus multi-shot
-	// videos of up to two minutes. It is the default model.
-	NovaReelV11 = "amazon.nova-reel-v1:1"
+	// videos of up to two minutes.
+	NovaReelV11 = videomodels.NovaReelV11
 	// LumaRay2 is Luma AI Ray2: 5- or 9-second text-to-video.
-	LumaRay2 = "luma.ray-v2:0"
+	LumaRay2 = videomodels.LumaRay2
 )
 
-// DefaultModel is the model used when BEDROCK_MODEL_ID is unset.
-const DefaultModel = NovaReelV11
-
 // KnownModels returns the supported model ids, sorted.
-func KnownModels() []string { return []string{NovaReelV10, NovaReelV11, LumaRay2} }
+func KnownModels() []string { return videomodels.IDs() }
 
 // IsKnownModel reports whether id is a supported model.
-func IsKnownModel(id string) bool { return slices.Contains(KnownModels(), id) }
+func IsKnownModel(id string) bool { return videomodels.Known(id) }
 
 // Task types of Amazon Nova Reel requests (the taskType field).
 const (
@@ -61,8 +61,8 @@ const (
 	LumaPromptMax = 5000
 	// SeedMax is the largest seed Nova Reel accepts (the smallest is 0).
 	SeedMax = 2_147_483_646
-	// MaxBodyBytes is the largest SQS message body (1 MiB).
-	MaxBodyBytes = 1 << 20
+	// MaxBodyBytes is the largest job body (1 MiB, the SQS maximum).
+	MaxBodyBytes = config.MaxJobBodyBytes
 )
 
 // Luma Ray2 enumerations, as documented for Bedrock.

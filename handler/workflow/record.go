@@ -57,7 +57,7 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 	log := ctx.Logger().With("messageId", id)
 	out := Outcome{MessageID: id}
 
-	job, err := jobspec.Parse(rec.Body, w.deps.Config.Models())
+	job, err := jobspec.Parse(rec.Body, jobspec.Models{Default: w.deps.Config.DefaultModel, Allowed: w.deps.Config.AllowedModels})
 	if err != nil {
 		log.Warn("invalid job; no Bedrock call made", "status", jobstore.StatusFailed, "error", err.Error())
 		return w.finish(ctx, log, out, jobstore.Result{

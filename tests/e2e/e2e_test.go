@@ -21,6 +21,7 @@ import (
 	"github.com/bedrockvideo/pipeline/durable/durabletest"
 	"github.com/bedrockvideo/pipeline/handler/awsfake"
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
+	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
 )
@@ -61,16 +62,21 @@ func newFakes(t *testing.T) *fakes {
 	b := awsfake.NewBedrock(t, jobspec.KnownModels()...)
 	s := awsfake.NewS3(t, bucket)
 	b.WriteOutputTo(s)
-	return &fakes{bedrock: b, s3: s, env: []string{
+	env := []string{
 		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + b.URL(),
 		"AWS_ENDPOINT_URL_S3=" + s.URL(),
-		"OUTPUT_BUCKET_NAME=" + bucket,
-		"BEDROCK_MODEL_ID=amazon.nova-reel-v1:1",
-		"BEDROCK_REGION=us-east-1",
-		"ALLOWED_MODEL_IDS=amazon.nova-reel-v1:1,luma.ray-v2:0",
-		"DURABLE_EXECUTION_TIMEOUT_SECONDS=900",
-	}}
+	}
+	// The function's environment as the deployment writes it for the
+	// default settings: the catalogue's live model in its region.
+	for k, v := range config.Defaults(bucket).Environ() {
+		env = append(env, k+"="+v)
+	}
+	slices.Sort(env)
+	return &fakes{bedrock: b, s3: s, env: env}
 }
+
+// setting is one environment entry overriding the deployment's.
+func setting(name, value string) string { return name + "=" + value }
 
 func (f *fakes) run(t *testing.T, records []events.SQSMessage, opts ...durabletest.Option) *durabletest.Result[events.SQSEventResponse] {
 	t.Helper()
@@ -118,8 +124,8 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	f := newFakes(t)
 	const secret = "a prompt that must stay out of the logs"
 	res := f.run(t, []events.SQSMessage{
-		msg("nova", `{"prompt":"`+secret+`"}`),
-		msg("luma", `{"prompt":"surf at dawn","model":"luma.ray-v2:0","resolution":"540p"}`),
+		msg("default", `{"prompt":"`+secret+`"}`),
+		msg("luma", `{"prompt":"surf at dawn","model":"luma.ray-v2:0","resolution":"540p","durationSeconds":9}`),
 		msg("invalid", `{"prompt":"x","durationSeconds":7}`),
 	})
 	if res.Status != durabletest.StatusSucceeded {
@@ -133,7 +139,7 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	if !strings.Contains(res.RawResult, `"batchItemFailures":[]`) {
 		t.Errorf("raw result %s", res.RawResult)
 	}
-	for _, id := range []string{"nova", "luma"} {
+	for _, id := range []string{"default", "luma"} {
 		r := f.result(t, id)
 		if r.Status != jobstore.StatusSucceeded || r.Checks < 1 {
 			t.Errorf("%s: %+v", id, r)
@@ -198,12 +204,12 @@ func TestKilledProcessStartsOneJob(t *testing.T) {
 
 func TestBadConfigurationIsReported(t *testing.T) {
 	f := newFakes(t)
-	f.env = append(f.env, "OUTPUT_BUCKET_NAME=", "DURABLE_EXECUTION_TIMEOUT_SECONDS=3600")
+	f.env = append(f.env, setting(config.EnvOutputBucket, ""), setting(config.EnvExecutionTimeout, "3600"))
 	res := f.run(t, []events.SQSMessage{msg("m", `{"prompt":"x"}`)}, durabletest.WithMaxInvocations(2))
 	if res.Status == durabletest.StatusSucceeded {
 		t.Fatal("execution succeeded without a bucket")
 	}
-	for _, want := range []string{"OUTPUT_BUCKET_NAME is required", "DURABLE_EXECUTION_TIMEOUT_SECONDS=\"3600\""} {
+	for _, want := range []string{config.EnvOutputBucket + " is required", config.EnvExecutionTimeout + `="3600"`} {
 		if !strings.Contains(res.Logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, res.Logs)
 		}
@@ -215,7 +221,7 @@ func TestBadConfigurationIsReported(t *testing.T) {
 
 func TestBudgetSpentThenRedelivered(t *testing.T) {
 	f := newFakes(t)
-	f.env = append(f.env, "DURABLE_EXECUTION_TIMEOUT_SECONDS=120")
+	f.env = append(f.env, setting(config.EnvExecutionTimeout, "120"))
 	f.bedrock.SetLifecycle(awsfake.Lifecycle{InProgressChecks: -1})
 	m := msg("slow", `{"prompt":"a slow render"}`)
 

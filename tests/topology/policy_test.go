@@ -146,14 +146,14 @@ func sorted(s []string) []string {
 func TestAssertLeastPrivilegeCatchesBroadPolicies(t *testing.T) {
 	// The checker itself must fail on the shapes it is meant to catch.
 	cases := map[string]string{
-		"wildcard action":     `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/videos/*"}]}`,
-		"star resource":       `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`,
-		"whole bucket":        `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`,
-		"any foundation":      `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"arn:aws:bedrock:us-east-1::foundation-model/*"}]}`,
-		"missing resource":    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage"}]}`,
-		"double wildcard":     `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::*/videos/*"}]}`,
-		"deny in role policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/videos/*"}]}`,
-		"scoped action on star": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["bedrock:ListAsyncInvokes","bedrock:GetAsyncInvoke"],"Resource":"*"}]}`,
+		"wildcard action":        `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/videos/*"}]}`,
+		"star resource":          `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`,
+		"whole bucket":           `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`,
+		"any foundation":         `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"arn:aws:bedrock:us-east-1::foundation-model/*"}]}`,
+		"missing resource":       `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage"}]}`,
+		"double wildcard":        `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::*/videos/*"}]}`,
+		"deny in role policy":    `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/videos/*"}]}`,
+		"scoped action on star":  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["bedrock:ListAsyncInvokes","bedrock:GetAsyncInvoke"],"Resource":"*"}]}`,
 		"list beside scoped ARN": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:ListAsyncInvokes","Resource":["*","arn:aws:s3:::b/videos/*"]}]}`,
 	}
 	for name, doc := range cases {

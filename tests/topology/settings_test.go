@@ -60,9 +60,17 @@ func TestValidateRejectsOutOfRangeSettings(t *testing.T) {
 			[]string{"maxReceiveCount must be between 1 and 1000", "got 0"}},
 		{"visibility below the execution", func(s *infra.Settings) { s.QueueVisibilityTimeoutSeconds = 600 },
 			[]string{"queueVisibilityTimeoutSeconds must be between 900 and 43200", "durableExecutionTimeoutSeconds=900", "got 600"}},
-		{"visibility below six function timeouts", func(s *infra.Settings) {
-			s.FunctionTimeoutSeconds, s.QueueVisibilityTimeoutSeconds = 300, 1000
-		}, []string{"queueVisibilityTimeoutSeconds must be between 1800 and 43200", "6 x functionTimeoutSeconds=1800", "got 1000"}},
+		{"visibility below the function timeout", func(s *infra.Settings) {
+			s.DurableExecutionTimeoutSeconds, s.QueueVisibilityTimeoutSeconds = 300, 600
+		}, []string{"queueVisibilityTimeoutSeconds must be between 900 and 43200", "functionTimeoutSeconds=900", "got 600"}},
+		// The stricter reading of the Lambda guide: a synchronous invocation
+		// of a durable function ends at the lower of the two timeouts.
+		{"function timeout below the execution timeout", func(s *infra.Settings) { s.FunctionTimeoutSeconds = 60 },
+			[]string{"functionTimeoutSeconds must be at least durableExecutionTimeoutSeconds=900, got 60",
+				"invokes the function synchronously"}},
+		{"function timeout one second short", func(s *infra.Settings) {
+			s.FunctionTimeoutSeconds, s.DurableExecutionTimeoutSeconds = 299, 300
+		}, []string{"functionTimeoutSeconds must be at least durableExecutionTimeoutSeconds=300, got 299"}},
 		{"visibility above 12 hours", func(s *infra.Settings) { s.QueueVisibilityTimeoutSeconds = 43201 },
 			[]string{"queueVisibilityTimeoutSeconds must be between 900 and 43200", "got 43201"}},
 	}
@@ -118,6 +126,10 @@ func TestValidateAcceptsBoundaries(t *testing.T) {
 			s.MaximumBatchingWindowSeconds, s.QueueVisibilityTimeoutSeconds = 300, 43200
 		}},
 		{"visibility exactly the floor", func(s *infra.Settings) { s.QueueVisibilityTimeoutSeconds = 900 }},
+		{"function timeout equal to a short execution", func(s *infra.Settings) {
+			s.FunctionTimeoutSeconds, s.DurableExecutionTimeoutSeconds, s.QueueVisibilityTimeoutSeconds = 120, 120, 120
+		}},
+		{"function timeout above the execution timeout", func(s *infra.Settings) { s.DurableExecutionTimeoutSeconds = 60 }},
 		{"x86_64", func(s *infra.Settings) { s.Architecture = infra.ArchX8664 }},
 	}
 	for _, tc := range cases {

@@ -178,12 +178,12 @@ func TestQueueWiringAndTimeouts(t *testing.T) {
 		wantReceives   int
 	}{
 		{name: "defaults cover the whole execution", settings: func(*infra.Settings) {}, wantVisibility: 900, wantReceives: 3},
-		{name: "six times a long function timeout", settings: func(s *infra.Settings) {
-			s.FunctionTimeoutSeconds, s.MaxReceiveCount = 300, 5
-		}, wantVisibility: 1800, wantReceives: 5},
+		{name: "function timeout above a short execution", settings: func(s *infra.Settings) {
+			s.DurableExecutionTimeoutSeconds, s.MaxReceiveCount = 300, 5
+		}, wantVisibility: 900, wantReceives: 5},
 		{name: "short execution, short function", settings: func(s *infra.Settings) {
-			s.FunctionTimeoutSeconds, s.DurableExecutionTimeoutSeconds = 30, 120
-		}, wantVisibility: 180, wantReceives: 3},
+			s.FunctionTimeoutSeconds, s.DurableExecutionTimeoutSeconds = 120, 120
+		}, wantVisibility: 120, wantReceives: 3},
 		{name: "explicit value above the floor", settings: func(s *infra.Settings) {
 			s.QueueVisibilityTimeoutSeconds = 3600
 		}, wantVisibility: 3600, wantReceives: 3},
@@ -199,6 +199,11 @@ func TestQueueWiringAndTimeouts(t *testing.T) {
 				if !boolean(t, q, "sqsManagedSseEnabled") {
 					t.Errorf("queue %s is not SQS-managed encrypted", q.Name)
 				}
+				// SQS's largest body; pulumi-aws would leave 256 KiB and
+				// SendMessage would refuse bodies the handler accepts.
+				if got := num(t, q, "maxMessageSize"); got != 1048576 {
+					t.Errorf("queue %s maxMessageSize = %d, want 1048576 (1 MiB)", q.Name, got)
+				}
 			}
 			vis := num(t, jobs, "visibilityTimeoutSeconds")
 			if vis != tc.wantVisibility {
@@ -207,8 +212,9 @@ func TestQueueWiringAndTimeouts(t *testing.T) {
 			if vis < s.DurableExecutionTimeoutSeconds {
 				t.Errorf("visibility timeout %d < durable execution timeout %d", vis, s.DurableExecutionTimeoutSeconds)
 			}
-			if vis < 6*s.FunctionTimeoutSeconds {
-				t.Errorf("visibility timeout %d < 6 x function timeout %d", vis, s.FunctionTimeoutSeconds)
+			// Lambda refuses the mapping otherwise.
+			if vis < s.FunctionTimeoutSeconds {
+				t.Errorf("visibility timeout %d < function timeout %d", vis, s.FunctionTimeoutSeconds)
 			}
 
 			var redrive struct {
@@ -368,7 +374,7 @@ func TestDurableFunction(t *testing.T) {
 	}{
 		{name: "defaults", mutate: func(*infra.Settings) {}, arch: "arm64"},
 		{name: "tuned x86", mutate: func(s *infra.Settings) {
-			s.Architecture, s.MemorySizeMB, s.FunctionTimeoutSeconds = infra.ArchX8664, 1024, 120
+			s.Architecture, s.MemorySizeMB, s.FunctionTimeoutSeconds = infra.ArchX8664, 1024, 600
 			s.DurableExecutionTimeoutSeconds, s.DurableRetentionDays, s.LogRetentionDays = 600, 30, 90
 			s.AllowedModelIDs = []string{infra.ModelNovaReelV10, infra.ModelNovaReelV11}
 		}, arch: "x86_64"},
@@ -405,6 +411,11 @@ func TestDurableFunction(t *testing.T) {
 			dc := obj(t, fn, "durableConfig")
 			if got := int(dc["executionTimeout"].NumberValue()); got != s.DurableExecutionTimeoutSeconds || got > 900 {
 				t.Errorf("durableConfig.executionTimeout = %d, want %d (<= 900)", got, s.DurableExecutionTimeoutSeconds)
+			}
+			// A synchronous invocation of a durable function (what the
+			// mapping makes) may end at the lower of the two timeouts.
+			if ft, et := num(t, fn, "timeout"), int(dc["executionTimeout"].NumberValue()); ft < et {
+				t.Errorf("function timeout %d < durable execution timeout %d: executions would be cut short", ft, et)
 			}
 			if got := int(dc["retentionPeriod"].NumberValue()); got != s.DurableRetentionDays {
 				t.Errorf("durableConfig.retentionPeriod = %d, want %d", got, s.DurableRetentionDays)
