@@ -150,6 +150,7 @@ func handlerEnvironment(s Settings, bucketName pulumi.StringInput) pulumi.String
 		"BEDROCK_REGION":                    pulumi.String(s.BedrockRegion),
 		"DURABLE_EXECUTION_TIMEOUT_SECONDS": pulumi.String(fmt.Sprint(s.DurableExecutionTimeoutSeconds)),
 		"ALLOWED_MODEL_IDS":                 pulumi.String(strings.Join(s.ModelIDs(), ",")),
+		"BEDROCK_CONCURRENT_JOBS":           pulumi.String(fmt.Sprint(s.BedrockConcurrentJobs)),
 	}
 }
 
