@@ -3,6 +3,8 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/bedrockvideo/pipeline/handler/config"
 )
 
 // PolicyDocument is an IAM policy document. The pipeline builds its policies
@@ -35,16 +37,6 @@ func (d PolicyDocument) JSON() (string, error) {
 func newPolicy(statements ...PolicyStatement) PolicyDocument {
 	return PolicyDocument{Version: "2012-10-17", Statement: statements}
 }
-
-// VideoPrefix is the key prefix under which the handler writes job.json and
-// result.json and Bedrock writes its output (videos/<messageId>/...).
-const VideoPrefix = "videos/"
-
-// InputPrefix is the key prefix where jobs put the images they reference by
-// S3 URI (s3://<bucket>/inputs/...). Bedrock reads an image given as an
-// s3Location with the identity of the caller of StartAsyncInvoke, so the
-// function's role must be able to read it; it can read nothing else.
-const InputPrefix = "inputs/"
 
 // arns builds the ARNs the pipeline's policies refer to.
 type arns struct {
@@ -154,20 +146,20 @@ func outputBucketPolicy(bucketArn string) PolicyDocument {
 			Sid:      "ReadWriteVideos",
 			Effect:   "Allow",
 			Action:   []string{"s3:PutObject", "s3:GetObject"},
-			Resource: []string{bucketArn + "/" + VideoPrefix + "*"},
+			Resource: []string{bucketArn + "/" + config.OutputPrefix + "*"},
 		},
 		PolicyStatement{
 			Sid:      "ReadInputImages",
 			Effect:   "Allow",
 			Action:   []string{"s3:GetObject"},
-			Resource: []string{bucketArn + "/" + InputPrefix + "*"},
+			Resource: []string{bucketArn + "/" + config.InputPrefix + "*"},
 		},
 		PolicyStatement{
 			Sid:       "ListVideosAndInputs",
 			Effect:    "Allow",
 			Action:    []string{"s3:ListBucket"},
 			Resource:  []string{bucketArn},
-			Condition: map[string]map[string]any{"StringLike": {"s3:prefix": []string{VideoPrefix + "*", InputPrefix + "*"}}},
+			Condition: map[string]map[string]any{"StringLike": {"s3:prefix": []string{config.OutputPrefix + "*", config.InputPrefix + "*"}}},
 		},
 	)
 }

@@ -6,24 +6,23 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
 
-// maxMessageBytes is the largest SQS message body, 1 MiB (SQS API reference,
-// SendMessage: "The maximum size is 1 MiB or 1,048,576 bytes"). pulumi-aws
-// leaves maxMessageSize at SQS's default of 262,144 bytes (256 KiB) unless it
-// is set (Pulumi Registry, aws.sqs.Queue, maxMessageSize), which would make
-// SendMessage refuse job bodies the handler accepts, such as inline images.
-// The handler accepts job bodies up to the same limit.
-const maxMessageBytes = 1 << 20
+	"github.com/bedrockvideo/pipeline/handler/config"
+)
 
 // deadLetterRetentionSeconds keeps failed jobs as long as SQS allows
 // (14 days) so they can be inspected and redriven.
 const deadLetterRetentionSeconds = 14 * 24 * 3600
 
 // declareQueues creates the job queue and its dead-letter queue, both with
-// SQS-managed encryption and the 1 MiB message size limit (a job moved to the
-// dead-letter queue keeps its body; both queues take the same bodies, so a
-// redrive in either direction never meets a smaller limit). The job
+// SQS-managed encryption and a maximum message size of config.MaxJobBodyBytes
+// (1 MiB), the job body limit of the handler and the largest message SQS
+// accepts (SQS API reference, SendMessage: "The maximum size is 1 MiB or
+// 1,048,576 bytes"). Left unset, pulumi-aws keeps SQS's default of 262,144
+// bytes (Pulumi Registry, aws.sqs.Queue, maxMessageSize), and SendMessage
+// would refuse bodies the handler accepts, such as jobs with inline images.
+// A job moved to the dead-letter queue keeps its body; both queues take the
+// same bodies, so a redrive in either direction never meets a smaller limit. The job
 // queue's visibility timeout is Settings.EffectiveVisibilityTimeoutSeconds: it
 // covers a whole durable execution (the mapping keeps each message in flight
 // until the execution it started ends) and the function timeout (Lambda
@@ -31,7 +30,7 @@ const deadLetterRetentionSeconds = 14 * 24 * 3600
 func (p *VideoPipeline) declareQueues(ctx *pulumi.Context, name string, s Settings, parent pulumi.ResourceOption) error {
 	dlq, err := sqs.NewQueue(ctx, name+"-dlq", &sqs.QueueArgs{
 		SqsManagedSseEnabled:    pulumi.Bool(true),
-		MaxMessageSize:          pulumi.Int(maxMessageBytes),
+		MaxMessageSize:          pulumi.Int(config.MaxJobBodyBytes),
 		MessageRetentionSeconds: pulumi.Int(deadLetterRetentionSeconds),
 	}, parent)
 	if err != nil {
@@ -52,7 +51,7 @@ func (p *VideoPipeline) declareQueues(ctx *pulumi.Context, name string, s Settin
 
 	queue, err := sqs.NewQueue(ctx, name+"-jobs", &sqs.QueueArgs{
 		SqsManagedSseEnabled:     pulumi.Bool(true),
-		MaxMessageSize:           pulumi.Int(maxMessageBytes),
+		MaxMessageSize:           pulumi.Int(config.MaxJobBodyBytes),
 		VisibilityTimeoutSeconds: pulumi.Int(s.EffectiveVisibilityTimeoutSeconds()),
 		RedrivePolicy:            redrive,
 	}, parent)

@@ -6,20 +6,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
-)
 
-// Model identifiers the handler knows how to drive through Bedrock
-// asynchronous invocation.
-const (
-	// ModelNovaReelV10 is Amazon Nova Reel 1.0 (legacy).
-	ModelNovaReelV10 = "amazon.nova-reel-v1:0"
-	// ModelNovaReelV11 is Amazon Nova Reel 1.1 (legacy), the default model.
-	ModelNovaReelV11 = "amazon.nova-reel-v1:1"
-	// ModelLumaRay2 is Luma AI Ray2, offered by Bedrock only in us-west-2.
-	ModelLumaRay2 = "luma.ray-v2:0"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
 // Architecture values accepted by the architecture setting.
@@ -44,16 +36,6 @@ const (
 	MaxQueueVisibilityTimeoutSeconds = 43200
 )
 
-// knownModels maps each supported model id to the Bedrock regions it is
-// restricted to; a nil slice means "no restriction enforced here" (Nova Reel
-// is offered in us-east-1 and a few other regions; Bedrock itself rejects an
-// unsupported region at invocation time).
-var knownModels = map[string][]string{
-	ModelNovaReelV10: nil,
-	ModelNovaReelV11: nil,
-	ModelLumaRay2:    {"us-west-2"},
-}
-
 // logRetentionDays are the only values CloudWatch Logs accepts for a log
 // group's retention.
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -64,11 +46,12 @@ var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 // Pulumi.yaml). Field comments give the Pulumi config key, the default and
 // the allowed range; Validate enforces the ranges.
 type Settings struct {
-	// BedrockRegion (bedrockRegion, default us-east-1) is where Bedrock is
-	// called and where the output bucket lives.
+	// BedrockRegion (bedrockRegion, default: the region of the catalogue's
+	// live model, us-west-2) is where Bedrock is called and where the output
+	// bucket lives.
 	BedrockRegion string
-	// BedrockModelID (bedrockModelId, default amazon.nova-reel-v1:1) is the
-	// model the handler uses when a job names none.
+	// BedrockModelID (bedrockModelId, default: the catalogue's live model,
+	// luma.ray-v2:0) is the model the handler uses when a job names none.
 	BedrockModelID string
 	// AllowedModelIDs (allowedModelIds, default empty = just BedrockModelID)
 	// are the models a job may ask for; the role may invoke each of them.
@@ -129,11 +112,12 @@ type Settings struct {
 }
 
 // DefaultSettings returns the settings used for every key the stack leaves
-// unset. They match the defaults declared in Pulumi.yaml.
+// unset. They match the defaults declared in Pulumi.yaml. The model and the
+// Bedrock region come from the model catalogue (videomodels.Default).
 func DefaultSettings() Settings {
 	return Settings{
-		BedrockRegion:                  "us-east-1",
-		BedrockModelID:                 ModelNovaReelV11,
+		BedrockRegion:                  videomodels.DefaultRegion(),
+		BedrockModelID:                 videomodels.Default().ID,
 		Architecture:                   ArchARM64,
 		MemorySizeMB:                   256,
 		FunctionTimeoutSeconds:         MaxFunctionTimeoutSeconds,
@@ -268,9 +252,18 @@ func (s Settings) EffectiveVisibilityTimeoutSeconds() int {
 	return s.QueueVisibilityTimeoutSeconds
 }
 
-// Validate checks every setting against its allowed range and returns one
-// error listing every problem found, each naming the setting and its range.
-func (s Settings) Validate() error {
+// Validate checks every setting against its allowed range, and the models
+// against the catalogue as of now; see ValidateAt.
+func (s Settings) Validate() error { return s.ValidateAt(time.Now()) }
+
+// ValidateAt checks every setting against its allowed range and returns one
+// error listing every problem found, each naming the setting and its rule.
+// Every model (bedrockModelId and allowedModelIds) must be in the catalogue,
+// not past its end of life at now, and served by Bedrock in bedrockRegion;
+// the error then names the catalogue's replacement and the settings to
+// change, so `pulumi preview` stops before deploying a pipeline whose every
+// job would fail.
+func (s Settings) ValidateAt(now time.Time) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	between := func(key string, v, lo, hi int, why string) {
@@ -283,21 +276,20 @@ func (s Settings) Validate() error {
 	}
 
 	if !regionPattern.MatchString(s.BedrockRegion) {
-		bad("bedrockRegion must be an AWS region name such as us-east-1, got %q", s.BedrockRegion)
+		bad("bedrockRegion must be an AWS region name such as %s, got %q", videomodels.DefaultRegion(), s.BedrockRegion)
 	}
-	checkModel := func(key, id string) {
-		regions, ok := knownModels[id]
-		if !ok {
-			bad("%s: unknown model %q; supported models are %s", key, id, strings.Join(KnownModelIDs(), ", "))
-			return
-		}
-		if regions != nil && !slices.Contains(regions, s.BedrockRegion) {
-			bad("%s: model %q is only available in %s, but bedrockRegion is %q", key, id, strings.Join(regions, ", "), s.BedrockRegion)
-		}
+	live := videomodels.Default()
+	fix := fmt.Sprintf("pulumi config set bedrockModelId %s && pulumi config set bedrockRegion %s", live.ID, live.Regions[0])
+	if err := videomodels.Check(s.BedrockModelID, s.BedrockRegion, now); err != nil {
+		bad("bedrockModelId: %w (%s)", err, fix)
 	}
-	checkModel("bedrockModelId", s.BedrockModelID)
 	for _, id := range s.AllowedModelIDs {
-		checkModel("allowedModelIds", strings.TrimSpace(id))
+		if id = strings.TrimSpace(id); id == s.BedrockModelID {
+			continue // reported above
+		}
+		if err := videomodels.Check(id, s.BedrockRegion, now); err != nil {
+			bad("allowedModelIds: %w (remove %s from allowedModelIds)", err, id)
+		}
 	}
 	if len(s.AllowedModelIDs) > 0 && !slices.Contains(s.ModelIDs(), s.BedrockModelID) {
 		bad("allowedModelIds must include bedrockModelId %q (or be empty to allow just that model), got [%s]",
@@ -344,14 +336,4 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("invalid pipeline settings: %w", err)
 	}
 	return nil
-}
-
-// KnownModelIDs lists the supported model ids in a stable order.
-func KnownModelIDs() []string {
-	ids := make([]string, 0, len(knownModels))
-	for id := range knownModels {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }

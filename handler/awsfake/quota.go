@@ -15,7 +15,7 @@ const QuotaExceededMessage = "The number of concurrent asynchronous invocations 
 const ThrottledMessage = "Too many requests, please wait before trying again."
 
 // capacity is the quota mode of the Bedrock fake: jobs that finish by the
-// fake's clock, a limit on how many of a model's jobs may be InProgress at
+// fake's clock (SetClock), a limit on how many of a model's jobs may be InProgress at
 // once, and windows in which every start is throttled. All fields are
 // guarded by Bedrock.mu.
 type capacity struct {
@@ -31,15 +31,6 @@ type capacity struct {
 
 	quotaRefusals, throttleRefusals int
 	peak                            map[string]int
-}
-
-// SetClock makes the fake read time from now (submit and end times, timed
-// jobs, throttling windows), e.g. the virtual clock of a durabletest
-// execution.
-func (b *Bedrock) SetClock(now func() time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.now = now
 }
 
 // SetConcurrentJobQuota turns on the quota mode: at most n jobs of a model

@@ -85,7 +85,7 @@ func TestBedrockQuotaMode(t *testing.T) {
 		t.Errorf("repeated start: %q %v", again, err)
 	}
 	// The quota is per model.
-	if _, err := start("nova", "amazon.nova-reel-v1:1"); err != nil {
+	if _, err := start("other", "example.other-video-v1:0"); err != nil {
 		t.Errorf("another model's start: %v", err)
 	}
 

@@ -52,9 +52,13 @@ type capacityEnv struct {
 	deliveryStart time.Time
 }
 
-func newCapacityEnv(t *testing.T, quota int, generation time.Duration) *capacityEnv {
+func newCapacityEnv(t *testing.T, m capacityModel, quota int, generation time.Duration) *capacityEnv {
 	e := newEnv(t)
-	c := &capacityEnv{env: e, clock: &virtualClock{}, deliveryStart: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	c := &capacityEnv{env: e, clock: &virtualClock{}, deliveryStart: m.start}
+	e.bedrock.Region = m.region
+	e.deps.Config.BedrockRegion = m.region
+	e.deps.Config.DefaultModel = m.id
+	e.deps.Config.AllowedModels = []string{m.id}
 	e.deps.Now = c.clock.Now
 	e.deps.Config.MaxConcurrency = 10
 	e.deps.Config.ConcurrentJobs = quota
@@ -118,14 +122,24 @@ func (c *capacityEnv) oneJobEach(ids []string) {
 	}
 }
 
-var capacityModels = []struct {
-	name string
-	body func(i int) string
-}{
-	{"Nova Reel", func(i int) string { return fmt.Sprintf(`{"prompt":"a lighthouse in a storm, take %d"}`, i) }},
-	{"Luma Ray2", func(i int) string {
-		return fmt.Sprintf(`{"prompt":"waves at dawn, take %d","model":"%s","aspectRatio":"9:16"}`, i, jobspec.LumaRay2)
-	}},
+// capacityModel is a model the capacity tests run with: where Bedrock
+// serves it, a date at which it is served, and record bodies of its request
+// shape.
+type capacityModel struct {
+	name, id, region string
+	start            time.Time
+	body             func(i int) string
+	// shape is a fragment every job's model input must contain.
+	shape string
+}
+
+var capacityModels = []capacityModel{
+	{"Nova Reel", jobspec.NovaReelV11, "us-east-1", beforeNovaEndOfLife, func(i int) string {
+		return fmt.Sprintf(`{"prompt":"a lighthouse in a storm, take %d","seed":%d}`, i, i)
+	}, `"taskType":"TEXT_VIDEO"`},
+	{"Luma Ray2", jobspec.LumaRay2, "us-west-2", time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC), func(i int) string {
+		return fmt.Sprintf(`{"prompt":"waves at dawn, take %d","aspectRatio":"9:16","resolution":"540p"}`, i)
+	}, `"aspect_ratio":"9:16"`},
 }
 
 func burst(n int, body func(int) string) ([]events.SQSMessage, []string) {
@@ -145,7 +159,7 @@ func burst(n int, body func(int) string) ([]events.SQSMessage, []string) {
 func TestBurstWithinQuotaCompletesInOneExecution(t *testing.T) {
 	for _, m := range capacityModels {
 		t.Run(m.name, func(t *testing.T) {
-			c := newCapacityEnv(t, 3, 90*time.Second)
+			c := newCapacityEnv(t, m, 3, 90*time.Second)
 			recs, ids := burst(10, m.body)
 			res := c.deliver(recs)
 			if got := failures(res); len(got) != 0 {
@@ -157,7 +171,12 @@ func TestBurstWithinQuotaCompletesInOneExecution(t *testing.T) {
 				}
 			}
 			c.oneJobEach(ids)
-			if p := c.bedrock.PeakInProgress(c.bedrock.Jobs()[0].ModelID); p > 3 {
+			for _, j := range c.bedrock.Jobs() {
+				if j.ModelID != m.id || !strings.Contains(string(j.ModelInput), m.shape) {
+					t.Errorf("job %s: model %s, input %s", j.ID, j.ModelID, j.ModelInput)
+				}
+			}
+			if p := c.bedrock.PeakInProgress(m.id); p > 3 {
 				t.Errorf("%d jobs ran at once, quota 3", p)
 			}
 			// Admission keeps the start calls that Bedrock refuses rare.
@@ -180,7 +199,7 @@ func TestBurstWithinQuotaCompletesInOneExecution(t *testing.T) {
 func TestOverloadDefersAndFinishesOnTheNextDelivery(t *testing.T) {
 	for _, m := range capacityModels {
 		t.Run(m.name, func(t *testing.T) {
-			c := newCapacityEnv(t, 1, 150*time.Second)
+			c := newCapacityEnv(t, m, 1, 150*time.Second)
 			recs, ids := burst(8, m.body)
 			res := c.deliver(recs)
 			c.noFailedResult(ids)
@@ -233,7 +252,7 @@ func TestOverloadDefersAndFinishesOnTheNextDelivery(t *testing.T) {
 func TestThrottlingWindowIsWaitedOut(t *testing.T) {
 	for _, m := range capacityModels {
 		t.Run(m.name, func(t *testing.T) {
-			c := newCapacityEnv(t, 3, 90*time.Second)
+			c := newCapacityEnv(t, m, 3, 90*time.Second)
 			t0 := c.deliveryStart
 			c.bedrock.ThrottleStarts(t0, t0.Add(120*time.Second))
 			recs, ids := burst(2, m.body)

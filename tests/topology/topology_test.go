@@ -5,14 +5,15 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-
+	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/infra"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
 const (
@@ -76,9 +77,8 @@ func TestBucketIsHardenedAndInTheBedrockRegion(t *testing.T) {
 		force    bool
 		days     int
 	}{
-		{name: "defaults", settings: func(*infra.Settings) {}, region: "us-east-1", force: false, days: 7},
-		{name: "luma in us-west-2", settings: func(s *infra.Settings) {
-			s.BedrockRegion, s.BedrockModelID = "us-west-2", infra.ModelLumaRay2
+		{name: "defaults", settings: func(*infra.Settings) {}, region: "us-west-2", force: false, days: 7},
+		{name: "force destroy, longer expiry", settings: func(s *infra.Settings) {
 			s.ForceDestroy, s.OutputExpirationDays = true, 30
 		}, region: "us-west-2", force: true, days: 30},
 	}
@@ -177,16 +177,16 @@ func TestQueueWiringAndTimeouts(t *testing.T) {
 		wantVisibility int
 		wantReceives   int
 	}{
-		{name: "defaults cover the whole execution", settings: func(*infra.Settings) {}, wantVisibility: 900, wantReceives: 100},
+		{name: "defaults cover the whole execution", settings: func(*infra.Settings) {}, wantVisibility: 900, wantReceives: 3},
 		{name: "function timeout above a short execution", settings: func(s *infra.Settings) {
 			s.DurableExecutionTimeoutSeconds, s.MaxReceiveCount = 300, 5
 		}, wantVisibility: 900, wantReceives: 5},
 		{name: "short execution, short function", settings: func(s *infra.Settings) {
 			s.FunctionTimeoutSeconds, s.DurableExecutionTimeoutSeconds = 120, 120
-		}, wantVisibility: 120, wantReceives: 100},
+		}, wantVisibility: 120, wantReceives: 3},
 		{name: "explicit value above the floor", settings: func(s *infra.Settings) {
 			s.QueueVisibilityTimeoutSeconds = 3600
-		}, wantVisibility: 3600, wantReceives: 100},
+		}, wantVisibility: 3600, wantReceives: 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -248,13 +248,10 @@ func TestRolePoliciesAreLeastPrivilege(t *testing.T) {
 		region string
 		models []string
 	}{
-		{name: "default model", mutate: func(*infra.Settings) {}, region: "us-east-1", models: []string{infra.ModelNovaReelV11}},
-		{name: "allow-list", mutate: func(s *infra.Settings) {
-			s.AllowedModelIDs = []string{infra.ModelNovaReelV11, infra.ModelNovaReelV10, infra.ModelNovaReelV11}
-		}, region: "us-east-1", models: []string{infra.ModelNovaReelV10, infra.ModelNovaReelV11}},
-		{name: "luma", mutate: func(s *infra.Settings) {
-			s.BedrockRegion, s.BedrockModelID = "us-west-2", infra.ModelLumaRay2
-		}, region: "us-west-2", models: []string{infra.ModelLumaRay2}},
+		{name: "default model", mutate: func(*infra.Settings) {}, region: "us-west-2", models: []string{videomodels.LumaRay2}},
+		{name: "allow-list with duplicates", mutate: func(s *infra.Settings) {
+			s.AllowedModelIDs = []string{videomodels.LumaRay2, " " + videomodels.LumaRay2}
+		}, region: "us-west-2", models: []string{videomodels.LumaRay2}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -376,7 +373,7 @@ func TestDurableFunction(t *testing.T) {
 		{name: "tuned x86", mutate: func(s *infra.Settings) {
 			s.Architecture, s.MemorySizeMB, s.FunctionTimeoutSeconds = infra.ArchX8664, 1024, 600
 			s.DurableExecutionTimeoutSeconds, s.DurableRetentionDays, s.LogRetentionDays = 600, 30, 90
-			s.AllowedModelIDs = []string{infra.ModelNovaReelV10, infra.ModelNovaReelV11}
+			s.AllowedModelIDs = []string{videomodels.LumaRay2}
 		}, arch: "x86_64"},
 	}
 	for _, tc := range cases {
@@ -421,22 +418,12 @@ func TestDurableFunction(t *testing.T) {
 				t.Errorf("durableConfig.retentionPeriod = %d, want %d", got, s.DurableRetentionDays)
 			}
 
-			env := obj(t, fn, "environment")["variables"].ObjectValue()
-			wantEnv := map[string]string{
-				"OUTPUT_BUCKET_NAME":                d.out.BucketName,
-				"BEDROCK_MODEL_ID":                  s.BedrockModelID,
-				"BEDROCK_REGION":                    s.BedrockRegion,
-				"DURABLE_EXECUTION_TIMEOUT_SECONDS": strconv.Itoa(s.DurableExecutionTimeoutSeconds),
-				"ALLOWED_MODEL_IDS":                 strings.Join(s.ModelIDs(), ","),
-				"BEDROCK_CONCURRENT_JOBS":           strconv.Itoa(s.BedrockConcurrentJobs),
-			}
-			if len(env) != len(wantEnv) {
-				t.Errorf("environment = %v, want exactly %v", env, wantEnv)
-			}
-			for k, want := range wantEnv {
-				if v, ok := env[resource.PropertyKey(k)]; !ok || v.StringValue() != want {
-					t.Errorf("env %s = %v, want %q", k, v, want)
-				}
+			// The environment is the handler's settings contract, read back
+			// unchanged (TestFunctionEnvironmentIsReadBackByTheHandler).
+			if got, err := config.FromEnviron(functionEnv(t, fn)); err != nil {
+				t.Errorf("the handler refuses the environment: %v", err)
+			} else if want := s.HandlerConfig(d.out.BucketName); !reflect.DeepEqual(got, want) {
+				t.Errorf("handler reads %+v\nwant          %+v", got, want)
 			}
 
 			code := fn.Inputs["code"]
