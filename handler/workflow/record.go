@@ -20,8 +20,10 @@ import (
 const ErrorVideoMissing = "VideoMissing"
 
 // StatusRetryLater is the outcome of a record whose job was still running
-// when the execution's budget ran out: the record is reported as failed,
-// SQS redelivers it, and the next execution re-attaches to the same job.
+// when the execution's budget ran out, or whose start met only transient
+// Bedrock faults until its retries ran out: the record is reported as
+// failed, SQS redelivers it, and the next execution re-attaches to the
+// same job or starts it.
 const StatusRetryLater = "RETRY_LATER"
 
 // Outcome is what one record ended with (checkpointed as the Map item's
@@ -78,6 +80,15 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 			return out, err
 		}
 		typ, msg := errorParts(err)
+		if bedrockjob.IsRetryable(err) {
+			// Bedrock kept answering with a transient fault (5xx, no
+			// answer) until the step's attempts ran out: the job has no
+			// outcome, so the message is redelivered rather than failed.
+			log.Warn("Bedrock kept failing transiently; nothing was started and the record will be redelivered",
+				"status", StatusRetryLater, "errorType", typ, "error", msg)
+			out.Status = StatusRetryLater
+			return out, nil
+		}
 		log.Error("could not start the job", "status", jobstore.StatusFailed, "errorType", typ, "error", msg)
 		return w.finish(ctx, log, out, jobstore.Result{
 			Status: jobstore.StatusFailed, MessageID: id, Model: job.Model,

@@ -244,6 +244,7 @@ func TestStartErrors(t *testing.T) {
 		faults    []awsfake.Fault
 		eol       bool
 		succeeds  bool
+		redeliver bool // no outcome: nothing written, record reported
 		starts    int
 		errorType string
 		message   string
@@ -255,7 +256,7 @@ func TestStartErrors(t *testing.T) {
 		{name: "network error is retried", faults: []awsfake.Fault{awsfake.NetworkFault()}, succeeds: true, starts: 2},
 		{name: "lost reply is retried without a second job", faults: []awsfake.Fault{{Network: true, AfterServing: true}}, succeeds: true, starts: 2},
 		{name: "throttling is waited out beyond the fault retries", faults: slices.Repeat([]awsfake.Fault{awsfake.BedrockFault("ThrottlingException", "slow down")}, 8), succeeds: true, starts: 9},
-		{name: "server errors until attempts run out", faults: slices.Repeat([]awsfake.Fault{awsfake.BedrockFault("InternalServerException", "oops")}, 6), starts: 6, errorType: "InternalServerException", message: "oops"},
+		{name: "server errors until attempts run out", faults: slices.Repeat([]awsfake.Fault{awsfake.BedrockFault("InternalServerException", "oops")}, 6), starts: 6, redeliver: true},
 		{name: "validation is terminal", faults: []awsfake.Fault{awsfake.BedrockFault("ValidationException", "bad seed")}, starts: 1, errorType: "ValidationException", message: "bad seed"},
 		{name: "access denied is terminal", faults: []awsfake.Fault{awsfake.BedrockFault("AccessDeniedException", "You don't have access to the model")}, starts: 1, errorType: "AccessDeniedException", message: "You don't have access"},
 		{name: "missing resource is terminal", faults: []awsfake.Fault{awsfake.BedrockFault("ResourceNotFoundException", "Model not found")}, starts: 1, errorType: "ResourceNotFoundException", message: "Model not found"},
@@ -269,10 +270,18 @@ func TestStartErrors(t *testing.T) {
 				e.bedrock.SetClock(awsfake.ClockFrom(afterNovaEndOfLife))
 			}
 			res := e.run([]events.SQSMessage{record("m", `{"prompt":"x"}`)})
-			r := e.result("m")
 			if got := e.bedrock.StartCalls(bedrockjob.ClientRequestToken("m")); got != tt.starts {
 				t.Errorf("%d StartAsyncInvoke calls, want %d", got, tt.starts)
 			}
+			if tt.redeliver {
+				e.noResult("m")
+				if !slices.Equal(failures(res), []string{"m"}) || len(e.bedrock.Jobs()) != 0 ||
+					!strings.Contains(res.Logs, "Bedrock kept failing transiently; nothing was started and the record will be redelivered") {
+					t.Errorf("failures %v, jobs %d, logs:\n%s", failures(res), len(e.bedrock.Jobs()), res.Logs)
+				}
+				return
+			}
+			r := e.result("m")
 			if tt.succeeds {
 				if len(failures(res)) != 0 || r.Status != "SUCCEEDED" || len(e.bedrock.Jobs()) != 1 {
 					t.Errorf("failures %v, result %+v, jobs %d", failures(res), r, len(e.bedrock.Jobs()))
