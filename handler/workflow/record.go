@@ -30,8 +30,9 @@ const StatusRetryLater = "RETRY_LATER"
 // result).
 type Outcome struct {
 	MessageID string `json:"messageId"`
-	// Status is jobstore.StatusSucceeded, jobstore.StatusFailed or
-	// StatusRetryLater.
+	// Status is jobstore.StatusSucceeded or jobstore.StatusFailed (an
+	// outcome, in result.json), or StatusRetryLater or
+	// StatusWaitingForCapacity (none yet; the record is redelivered).
 	Status        string `json:"status"`
 	InvocationArn string `json:"invocationArn,omitempty"`
 	VideoURI      string `json:"videoUri,omitempty"`

@@ -1,10 +1,12 @@
 // Package workflow is the durable function that turns SQS records into
 // videos: for every record of a batch, in a child context of its own, it
-// validates the job, starts it on Bedrock exactly once per message, waits
-// for it with a poll schedule that costs nothing between checks, and writes
-// the outcome to S3. Its result is the SQS partial batch response listing
-// the records that did not end with a video, so SQS redelivers them (and,
-// after maxReceiveCount attempts, moves them to the dead-letter queue).
+// validates the job, starts it on Bedrock exactly once per message —
+// waiting for Bedrock capacity when the account's concurrent-job quota is
+// in use — waits for it with a poll schedule that costs nothing between
+// checks, and writes the outcome to S3. Its result is the SQS partial batch
+// response listing the records that have no outcome yet (job still
+// running, waiting for capacity), so SQS redelivers them (and, after
+// maxReceiveCount attempts, moves them to the dead-letter queue).
 package workflow
 
 import (
