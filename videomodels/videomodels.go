@@ -6,9 +6,11 @@
 //
 // Sources, checked 2026-11-30:
 //   - Amazon Bedrock user guide, model cards "Amazon Nova Reel" and
-//     "Luma AI Ray2", and the "Model lifecycle" page: Nova Reel v1:0 and
-//     v1:1 are Legacy with end of life 2026-09-30; Luma Ray2 is Active with
-//     no end-of-life date.
+//     "Luma AI Ray2", and "Model lifecycle (Legacy)" (the lifecycle page
+//     for models launched before 2026-09-07): Nova Reel v1:0 and v1:1 are
+//     Legacy with end of life 2026-09-30; Luma Ray2 is Active with no
+//     end-of-life date. After the end-of-life date requests to the model
+//     fail; nothing migrates by itself.
 //   - Amazon Bedrock user guide, "Supported foundation models in Amazon
 //     Bedrock" / regional availability table: Nova Reel v1:0 in us-east-1,
 //     eu-west-1, ap-northeast-1; v1:1 in us-east-1; Luma Ray2 in us-west-2
@@ -92,12 +94,15 @@ type Limits struct {
 	// DurationsSeconds are the video lengths a request may ask for, in
 	// ascending order; the first is the default.
 	DurationsSeconds []int
-	// Resolutions are the output resolutions, the first being the
-	// default.
+	// Resolutions are the output resolutions, as documented.
 	Resolutions []string
-	// AspectRatios are the output aspect ratios, the first being the
-	// default; empty when the model has a fixed frame.
+	// DefaultResolution is the resolution of requests that name none.
+	DefaultResolution string
+	// AspectRatios are the output aspect ratios, as documented; empty when
+	// the model has a fixed frame.
 	AspectRatios []string
+	// DefaultAspectRatio is the aspect ratio of requests that name none.
+	DefaultAspectRatio string
 	// Loop reports whether the model can loop the video.
 	Loop bool
 	// SeedMax is the largest seed (the smallest is 0); zero when the
@@ -196,11 +201,12 @@ var catalogue = []Model{
 		Lifecycle: Legacy, EndOfLife: novaReelEndOfLife,
 		Regions: []string{"us-east-1", "eu-west-1", "ap-northeast-1"},
 		Limits: Limits{
-			PromptMaxChars:   512,
-			DurationsSeconds: []int{6},
-			Resolutions:      []string{"1280x720"},
-			SeedMax:          2_147_483_646,
-			Images:           &novaImages,
+			PromptMaxChars:    512,
+			DurationsSeconds:  []int{6},
+			Resolutions:       []string{"1280x720"},
+			DefaultResolution: "1280x720",
+			SeedMax:           2_147_483_646,
+			Images:            &novaImages,
 		},
 		Generation: novaGeneration,
 	},
@@ -209,10 +215,11 @@ var catalogue = []Model{
 		Lifecycle: Legacy, EndOfLife: novaReelEndOfLife,
 		Regions: []string{"us-east-1"},
 		Limits: Limits{
-			PromptMaxChars:   512,
-			DurationsSeconds: novaMultiShotDurations(),
-			Resolutions:      []string{"1280x720"},
-			SeedMax:          2_147_483_646,
+			PromptMaxChars:    512,
+			DurationsSeconds:  novaMultiShotDurations(),
+			Resolutions:       []string{"1280x720"},
+			DefaultResolution: "1280x720",
+			SeedMax:           2_147_483_646,
 			MultiShot: &MultiShot{
 				ShotSeconds: 6, MinSeconds: 12, MaxSeconds: 120,
 				AutomatedPromptMaxChars: 4000,
@@ -227,11 +234,13 @@ var catalogue = []Model{
 		Lifecycle: Active, ThirdParty: true,
 		Regions: []string{"us-west-2"},
 		Limits: Limits{
-			PromptMaxChars:   5000,
-			DurationsSeconds: []int{5, 9},
-			Resolutions:      []string{"720p", "540p"},
-			AspectRatios:     []string{"16:9", "1:1", "9:16", "4:3", "3:4", "21:9", "9:21"},
-			Loop:             true,
+			PromptMaxChars:     5000,
+			DurationsSeconds:   []int{5, 9},
+			Resolutions:        []string{"540p", "720p"},
+			DefaultResolution:  "720p",
+			AspectRatios:       []string{"1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"},
+			DefaultAspectRatio: "16:9",
+			Loop:               true,
 			// The Bedrock page documents base64 keyframe images and
 			// states no size or format limit beyond the media type; the
 			// job body limit (1 MiB) caps them.

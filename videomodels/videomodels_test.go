@@ -74,8 +74,8 @@ func TestCheck(t *testing.T) {
 func TestLimitsMatchTheDocumentation(t *testing.T) {
 	luma, _ := Lookup(LumaRay2)
 	l := luma.Limits
-	if l.PromptMaxChars != 5000 || strings.Join(l.AspectRatios, " ") != "16:9 1:1 9:16 4:3 3:4 21:9 9:21" ||
-		strings.Join(l.Resolutions, " ") != "720p 540p" || len(l.DurationsSeconds) != 2 || l.DurationsSeconds[0] != 5 || l.DurationsSeconds[1] != 9 ||
+	if l.PromptMaxChars != 5000 || strings.Join(l.AspectRatios, " ") != "1:1 16:9 9:16 4:3 3:4 21:9 9:21" || l.DefaultAspectRatio != "16:9" ||
+		strings.Join(l.Resolutions, " ") != "540p 720p" || l.DefaultResolution != "720p" || len(l.DurationsSeconds) != 2 || l.DurationsSeconds[0] != 5 || l.DurationsSeconds[1] != 9 ||
 		!l.Loop || l.SeedMax != 0 || l.Images == nil || strings.Join(l.Images.Keyframes, " ") != "frame0 frame1" {
 		t.Errorf("Luma Ray2 limits %+v differ from the Bedrock Luma parameters page", l)
 	}

@@ -32,7 +32,7 @@ func newClient(t *testing.T) (*Client, *awsfake.Bedrock) {
 
 func request(t *testing.T, body string) StartRequest {
 	t.Helper()
-	job, err := jobspec.Parse(body, jobspec.Models{Default: jobspec.NovaReelV11})
+	job, err := jobspec.Parse(body, jobspec.Policy{Default: jobspec.NovaReelV11})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +170,7 @@ func TestErrorClassification(t *testing.T) {
 		{awsfake.BedrockFault("AccessDeniedException", "no"), "AccessDeniedException", false},
 		{awsfake.BedrockFault("ResourceNotFoundException", "no such model"), "ResourceNotFoundException", false},
 		{awsfake.BedrockFault("ResourceNotFoundException", awsfake.EndOfLifeMessage), CodeModelEndOfLife, false},
+		{awsfake.BedrockFault("ResourceNotFoundException", "Access denied. This Model is marked by provider as Legacy and you have not been actively using the model in the last 30 days. Please upgrade to an active model on Amazon Bedrock"), CodeModelEndOfLife, false},
 		{awsfake.BedrockFault("AccessDeniedException", "Access denied. This Model is marked by provider as Legacy and you have not been actively using the model in the last 15 days."), CodeModelEndOfLife, false},
 	}
 	for _, tt := range tests {

@@ -5,9 +5,15 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,6 +132,7 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	res := f.run(t, []events.SQSMessage{
 		msg("default", `{"prompt":"`+secret+`"}`),
 		msg("luma", `{"prompt":"surf at dawn","model":"luma.ray-v2:0","resolution":"540p","durationSeconds":9}`),
+		msg("keyframe", `{"prompt":"the lamp flickers on","image":{"bytes":"`+smallPNG(t)+`","format":"png"}}`),
 		msg("invalid", `{"prompt":"x","durationSeconds":7}`),
 	})
 	if res.Status != durabletest.StatusSucceeded {
@@ -139,7 +146,7 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	if !strings.Contains(res.RawResult, `"batchItemFailures":[]`) {
 		t.Errorf("raw result %s", res.RawResult)
 	}
-	for _, id := range []string{"default", "luma"} {
+	for _, id := range []string{"default", "luma", "keyframe"} {
 		r := f.result(t, id)
 		if r.Status != jobstore.StatusSucceeded || r.Checks < 1 {
 			t.Errorf("%s: %+v", id, r)
@@ -153,8 +160,8 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	if r := f.result(t, "invalid"); r.Status != jobstore.StatusFailed || !strings.Contains(r.Error.Message, "durationSeconds") {
 		t.Errorf("invalid: %+v", r)
 	}
-	if n := len(f.bedrock.Jobs()); n != 2 {
-		t.Errorf("%d Bedrock jobs, want 2", n)
+	if n := len(f.bedrock.Jobs()); n != 3 {
+		t.Errorf("%d Bedrock jobs, want 3", n)
 	}
 	if strings.Contains(res.Logs, secret) {
 		t.Error("the prompt reached the logs")
@@ -169,6 +176,18 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	if jsonLines == 0 {
 		t.Errorf("no JSON log lines with a messageId:\n%s", res.Logs)
 	}
+}
+
+// smallPNG is an opaque 32×18 PNG in base64.
+func smallPNG(t *testing.T) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 32, 18))
+	draw.Draw(img, img.Bounds(), image.NewUniform(color.RGBA{R: 250, G: 200, B: 90, A: 255}), image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
 
 func TestKilledProcessStartsOneJob(t *testing.T) {
@@ -247,5 +266,31 @@ func TestBudgetSpentThenRedelivered(t *testing.T) {
 	}
 	if r := f.result(t, "slow"); r.Status != jobstore.StatusSucceeded || r.InvocationArn != jobs[0].InvocationArn {
 		t.Errorf("result %+v", r)
+	}
+}
+
+// TestRetiredModelThroughTheBinary deploys the function as it was before
+// Nova Reel's end of life: it still starts (with a warning), and every job
+// ends FAILED with ModelEndOfLife, naming the replacement, in result.json.
+func TestRetiredModelThroughTheBinary(t *testing.T) {
+	f := newFakes(t)
+	f.bedrock.Region = "us-east-1"
+	f.bedrock.SetClock(awsfake.ClockFrom(time.Date(2026, time.November, 30, 12, 0, 0, 0, time.UTC)))
+	f.env = append(f.env, setting(config.EnvModelID, "amazon.nova-reel-v1:1"), setting(config.EnvAllowedModels, "amazon.nova-reel-v1:1"),
+		setting(config.EnvRegion, "us-east-1"))
+	res := f.run(t, []events.SQSMessage{msg("old", `{"prompt":"a red fox"}`)})
+	// The outcome is in result.json, so the message is not redelivered.
+	if res.Status != durabletest.StatusSucceeded || len(failed(res)) != 0 {
+		t.Fatalf("execution %s, failures %v\n%s", res.Status, failed(res), res.Logs)
+	}
+	r := f.result(t, "old")
+	if r.Status != jobstore.StatusFailed || r.Error == nil || r.Error.Type != "ModelEndOfLife" || !strings.Contains(r.Error.Message, "use luma.ray-v2:0 in us-west-2") {
+		t.Errorf("result %+v", r)
+	}
+	if !strings.Contains(res.Logs, "jobs without a model will fail") || !strings.Contains(res.Logs, "reached its end of life on Amazon Bedrock on 2026-09-30") {
+		t.Errorf("no start-up warning in the logs:\n%s", res.Logs)
+	}
+	if n := len(f.bedrock.Jobs()); n != 0 {
+		t.Errorf("%d jobs created for a retired model", n)
 	}
 }
