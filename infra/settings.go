@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	handlerconfig "github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
@@ -28,8 +29,9 @@ const (
 	// SQS event source mapping can wait for: the mapping invokes the function
 	// synchronously and waits for the whole execution, and a synchronous
 	// invocation of a durable function is capped at 15 minutes (Lambda
-	// developer guide, "Invoking Lambda durable functions").
-	MaxDurableExecutionTimeoutSeconds = 900
+	// developer guide, "Invoking Lambda durable functions"). The handler's
+	// settings contract owns the limit.
+	MaxDurableExecutionTimeoutSeconds = int(handlerconfig.MaxExecutionTimeout / time.Second)
 	// MaxFunctionTimeoutSeconds is Lambda's per-invocation limit.
 	MaxFunctionTimeoutSeconds = 900
 	// MaxQueueVisibilityTimeoutSeconds is SQS's limit (12 hours).
@@ -121,7 +123,7 @@ func DefaultSettings() Settings {
 		Architecture:                   ArchARM64,
 		MemorySizeMB:                   256,
 		FunctionTimeoutSeconds:         MaxFunctionTimeoutSeconds,
-		DurableExecutionTimeoutSeconds: MaxDurableExecutionTimeoutSeconds,
+		DurableExecutionTimeoutSeconds: int(handlerconfig.DefaultExecutionTimeout / time.Second),
 		DurableRetentionDays:           14,
 		LogRetentionDays:               14,
 		OutputExpirationDays:           7,
