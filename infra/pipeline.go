@@ -154,6 +154,7 @@ func (s Settings) HandlerConfig(bucket string) config.Config {
 		BedrockRegion:    s.BedrockRegion,
 		ExecutionTimeout: time.Duration(s.DurableExecutionTimeoutSeconds) * time.Second,
 		MaxConcurrency:   config.DefaultMaxConcurrency,
+		ConcurrentJobs:   s.BedrockConcurrentJobs,
 	}
 }
 

@@ -41,12 +41,17 @@ const (
 	// EnvMaxConcurrency bounds how many records of a batch are processed
 	// at once, 1–MaxMaxConcurrency (default DefaultMaxConcurrency).
 	EnvMaxConcurrency = "MAX_CONCURRENT_RECORDS"
+	// EnvConcurrentJobs is the account's quota of concurrent asynchronous
+	// Bedrock jobs per model, 1–MaxConcurrentJobs (default
+	// DefaultConcurrentJobs); the admission check starts a job only while
+	// fewer of the model's jobs are InProgress.
+	EnvConcurrentJobs = "BEDROCK_CONCURRENT_JOBS"
 )
 
 // Variables lists every environment variable the handler reads, in the
 // order Environ documents them.
 func Variables() []string {
-	return []string{EnvOutputBucket, EnvModelID, EnvAllowedModels, EnvRegion, EnvExecutionTimeout, EnvMaxConcurrency}
+	return []string{EnvOutputBucket, EnvModelID, EnvAllowedModels, EnvRegion, EnvExecutionTimeout, EnvMaxConcurrency, EnvConcurrentJobs}
 }
 
 // Defaults and limits of the settings.
@@ -65,6 +70,14 @@ const (
 	// standard queue with a batching window of 0).
 	DefaultMaxConcurrency = 10
 	MaxMaxConcurrency     = 100
+	// DefaultConcurrentJobs is the concurrent-job quota assumed when
+	// BEDROCK_CONCURRENT_JOBS is unset. Bedrock's quota of concurrent
+	// asynchronous invocations is set per model and account, and can be
+	// raised; 3 is a low reading, so a larger real quota is merely used
+	// less eagerly (Bedrock's ServiceQuotaExceededException remains the
+	// authority). Set it to the value the Service Quotas console shows.
+	DefaultConcurrentJobs = 3
+	MaxConcurrentJobs     = 1000
 )
 
 // MaxJobBodyBytes is the largest job body: 1 MiB, the largest message SQS
@@ -110,6 +123,10 @@ type Config struct {
 	// MaxConcurrency bounds the records processed at once
 	// (EnvMaxConcurrency).
 	MaxConcurrency int
+	// ConcurrentJobs is the account's concurrent-job quota per model; the
+	// start step admits a job only while fewer of the model's jobs are
+	// InProgress (EnvConcurrentJobs; see package admission).
+	ConcurrentJobs int
 }
 
 // Defaults returns the configuration an environment holding only
@@ -124,6 +141,7 @@ func Defaults(bucket string) Config {
 		BedrockRegion:    m.Regions[0],
 		ExecutionTimeout: DefaultExecutionTimeout,
 		MaxConcurrency:   DefaultMaxConcurrency,
+		ConcurrentJobs:   DefaultConcurrentJobs,
 	}
 }
 
@@ -150,6 +168,7 @@ func (c Config) Environ() map[string]string {
 		EnvRegion:           c.BedrockRegion,
 		EnvExecutionTimeout: strconv.FormatInt(int64(c.ExecutionTimeout/time.Second), 10),
 		EnvMaxConcurrency:   strconv.Itoa(c.MaxConcurrency),
+		EnvConcurrentJobs:   strconv.Itoa(c.ConcurrentJobs),
 	}
 }
 
@@ -184,6 +203,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		BedrockRegion:    get(EnvRegion),
 		ExecutionTimeout: DefaultExecutionTimeout,
 		MaxConcurrency:   DefaultMaxConcurrency,
+		ConcurrentJobs:   DefaultConcurrentJobs,
 	}
 	switch {
 	case c.OutputBucket == "":
@@ -251,6 +271,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			bad("%s=%q must be a whole number from 1 to %d", EnvMaxConcurrency, v, MaxMaxConcurrency)
 		} else {
 			c.MaxConcurrency = n
+		}
+	}
+	if v := get(EnvConcurrentJobs); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxConcurrentJobs {
+			bad("%s=%q must be a whole number from 1 to %d: the account's quota of concurrent asynchronous Bedrock jobs for the model (Service Quotas console)",
+				EnvConcurrentJobs, v, MaxConcurrentJobs)
+		} else {
+			c.ConcurrentJobs = n
 		}
 	}
 	if len(errs) > 0 {

@@ -24,6 +24,7 @@ func TestDefaultsFollowTheCatalogue(t *testing.T) {
 		BedrockRegion:    "us-west-2",
 		ExecutionTimeout: 900 * time.Second,
 		MaxConcurrency:   10,
+		ConcurrentJobs:   3,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
@@ -52,6 +53,7 @@ func TestAllSettings(t *testing.T) {
 			EnvRegion:           "us-east-1",
 			EnvExecutionTimeout: "600",
 			EnvMaxConcurrency:   "4",
+			EnvConcurrentJobs:   "12",
 		}[k]
 	})
 	if err != nil {
@@ -61,6 +63,7 @@ func TestAllSettings(t *testing.T) {
 		OutputBucket: "my-videos", DefaultModel: videomodels.NovaReelV10,
 		AllowedModels: []string{videomodels.NovaReelV10, videomodels.NovaReelV11},
 		BedrockRegion: "us-east-1", ExecutionTimeout: 600 * time.Second, MaxConcurrency: 4,
+		ConcurrentJobs: 12,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
@@ -73,10 +76,10 @@ func TestEnvironRoundTrip(t *testing.T) {
 	configs := []Config{
 		Defaults("my-videos"),
 		{OutputBucket: "a.b-c", DefaultModel: videomodels.NovaReelV11, AllowedModels: []string{videomodels.NovaReelV11},
-			BedrockRegion: "us-east-1", ExecutionTimeout: time.Second, MaxConcurrency: 1},
+			BedrockRegion: "us-east-1", ExecutionTimeout: time.Second, MaxConcurrency: 1, ConcurrentJobs: 1},
 		{OutputBucket: "videos-123", DefaultModel: videomodels.NovaReelV10,
 			AllowedModels: []string{videomodels.NovaReelV10, videomodels.NovaReelV11},
-			BedrockRegion: "us-east-1", ExecutionTimeout: 450 * time.Second, MaxConcurrency: 100},
+			BedrockRegion: "us-east-1", ExecutionTimeout: 450 * time.Second, MaxConcurrency: 100, ConcurrentJobs: 1000},
 	}
 	for _, c := range configs {
 		env := c.Environ()
@@ -121,6 +124,8 @@ func TestBadSettings(t *testing.T) {
 		{map[string]string{EnvOutputBucket: "b-b", EnvExecutionTimeout: "3600"}, []string{`DURABLE_EXECUTION_TIMEOUT_SECONDS="3600" must be a whole number of seconds from 1 to 900`}},
 		{map[string]string{EnvOutputBucket: "b-b", EnvExecutionTimeout: "15m"}, []string{`DURABLE_EXECUTION_TIMEOUT_SECONDS="15m"`}},
 		{map[string]string{EnvOutputBucket: "b-b", EnvMaxConcurrency: "0"}, []string{`MAX_CONCURRENT_RECORDS="0" must be a whole number from 1 to 100`}},
+		{map[string]string{EnvOutputBucket: "b-b", EnvConcurrentJobs: "0"}, []string{`BEDROCK_CONCURRENT_JOBS="0" must be a whole number from 1 to 1000: the account's quota`}},
+		{map[string]string{EnvOutputBucket: "b-b", EnvConcurrentJobs: "three"}, []string{`BEDROCK_CONCURRENT_JOBS="three"`}},
 		{map[string]string{EnvModelID: "x", EnvExecutionTimeout: "0"}, []string{"OUTPUT_BUCKET_NAME is required", "BEDROCK_MODEL_ID", "DURABLE_EXECUTION_TIMEOUT_SECONDS"}},
 	}
 	for _, tt := range tests {
@@ -195,6 +200,7 @@ func constName(env string) string {
 	for c, n := range map[string]string{
 		"EnvOutputBucket": EnvOutputBucket, "EnvModelID": EnvModelID, "EnvAllowedModels": EnvAllowedModels,
 		"EnvRegion": EnvRegion, "EnvExecutionTimeout": EnvExecutionTimeout, "EnvMaxConcurrency": EnvMaxConcurrency,
+		"EnvConcurrentJobs": EnvConcurrentJobs,
 	} {
 		if n == env {
 			return c

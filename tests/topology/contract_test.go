@@ -51,6 +51,7 @@ func TestFunctionEnvironmentIsReadBackByTheHandler(t *testing.T) {
 			s.DurableExecutionTimeoutSeconds, s.FunctionTimeoutSeconds = 300, 300
 		}},
 		{"explicit allow-list", func(s *infra.Settings) { s.AllowedModelIDs = []string{" " + videomodels.LumaRay2} }},
+		{"concurrent-job quota", func(s *infra.Settings) { s.BedrockConcurrentJobs = 20 }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,6 +74,7 @@ func TestFunctionEnvironmentIsReadBackByTheHandler(t *testing.T) {
 				BedrockRegion:    s.BedrockRegion,
 				ExecutionTimeout: time.Duration(s.DurableExecutionTimeoutSeconds) * time.Second,
 				MaxConcurrency:   config.DefaultMaxConcurrency,
+				ConcurrentJobs:   s.BedrockConcurrentJobs,
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("handler reads %+v\nwant          %+v", got, want)
