@@ -74,11 +74,12 @@ func BenchmarkProcessReplay1000Steps(b *testing.B) {
 	}
 }
 
-// buildBench compiles testdata/<name> into dir.
+// buildBench compiles testdata/<name> into dir the way a function is built
+// for provided.al2023 (see the README), for this machine's architecture.
 func buildBench(b *testing.B, dir, name string) string {
 	b.Helper()
 	out := filepath.Join(dir, name, "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./testdata/"+name)
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", out, "./testdata/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("build testdata/%s: %v\n%s", name, err, msg)
