@@ -132,8 +132,8 @@ func Wrap[I, O any](h Handler[I, O], opts ...Option) RawHandler {
 // invoke runs one invocation and returns its response, or an error when
 // the invocation (not the execution) failed and Lambda should retry it.
 func invoke[I, O any](ctx context.Context, h Handler[I, O], o options, payload []byte) (wire.InvocationOutput, error) {
-	var in wire.InvocationInput
-	if err := json.Unmarshal(payload, &in); err != nil {
+	in, err := decodeInvocation(payload)
+	if err != nil {
 		return wire.InvocationOutput{}, fmt.Errorf("%w: decode payload: %v", errNotDurable, err)
 	}
 	if in.DurableExecutionArn == "" || in.CheckpointToken == "" {
