@@ -1,3 +1,5 @@
+//go:build goexperiment.jsonv2
+
 package wire
 
 import (
@@ -14,7 +16,8 @@ import (
 // shared constants, and timestamps in epoch milliseconds are parsed in
 // place. json.Unmarshal uses these methods: encoding/json runs on
 // encoding/json/v2 under GOEXPERIMENT=jsonv2, which the Go release go.mod
-// names (1.27) turns on by default.
+// names (1.27) turns on by default. Built without it, the package decodes
+// by reflection alone.
 //
 // A member the fast path does not recognise (an unknown or differently
 // cased name, escaped or non-ASCII text, a value of another kind) goes
