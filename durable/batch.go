@@ -322,7 +322,7 @@ type itemOutcome struct {
 // the next positional id in index order, runs in a goroutine of its own,
 // and the completion policy is checked after each item ends (§5.7).
 func (s *scope) runBatch(spec batchSpec) ([]itemOutcome, CompletionReason, error) {
-	coord := s.exec.coord
+	coord := s.inv.coord
 	results := make(chan itemOutcome, spec.count)
 	var (
 		mu        sync.Mutex // guards closed against item goroutines

@@ -3,8 +3,10 @@ package durable
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/bedrockvideo/pipeline/durable/wire"
 )
@@ -31,9 +33,16 @@ type queued struct {
 
 // checkpointer sends updates to the service one call at a time, batching
 // whatever queued up while the previous call was in flight, rotating the
-// token from every response and merging the new state it returns.
+// token from every response and merging the operations it returns into the
+// store. It knows nothing of the invocation that owns it: it reports changed
+// operations through changed and why it stopped through onHalt.
 type checkpointer struct {
-	exec *execution
+	client  ExecutionClient
+	arn     string
+	store   *operationStore
+	changed func(ids []string)
+	onHalt  func(cause error)
+	logger  *slog.Logger
 
 	mu     sync.Mutex
 	queue  []*queued
@@ -42,8 +51,34 @@ type checkpointer struct {
 	wake   chan struct{}
 }
 
-func newCheckpointer(exec *execution, token string) *checkpointer {
-	return &checkpointer{exec: exec, token: token, wake: make(chan struct{}, 1)}
+// checkpointerConfig is what a checkpointer needs.
+type checkpointerConfig struct {
+	client ExecutionClient
+	arn    string
+	token  string // the invocation's seed checkpoint token
+	store  *operationStore
+	// changed is told which operations a call changed, before the callers
+	// waiting on that call are released. Optional.
+	changed func(ids []string)
+	// onHalt is told, once, why checkpointing stopped, before any caller
+	// sees the cause. Optional.
+	onHalt func(cause error)
+	logger *slog.Logger
+}
+
+func newCheckpointer(c checkpointerConfig) *checkpointer {
+	cp := &checkpointer{client: c.client, arn: c.arn, token: c.token, store: c.store,
+		changed: c.changed, onHalt: c.onHalt, logger: c.logger, wake: make(chan struct{}, 1)}
+	if cp.changed == nil {
+		cp.changed = func([]string) {}
+	}
+	if cp.onHalt == nil {
+		cp.onHalt = func(error) {}
+	}
+	if cp.logger == nil {
+		cp.logger = slog.New(slog.DiscardHandler)
+	}
+	return cp
 }
 
 // haltCause returns why checkpointing stopped, or nil.
@@ -54,21 +89,21 @@ func (cp *checkpointer) haltCause() error {
 }
 
 // halt stops checkpointing for the rest of the invocation; the first cause
-// wins. Queued work fails with the cause.
+// wins and is reported to onHalt before queued work fails with it.
 func (cp *checkpointer) halt(cause error) {
 	cp.mu.Lock()
-	if cp.halted == nil {
+	first := cp.halted == nil
+	if first {
 		cp.halted = cause
 	}
 	q := cp.queue
 	cp.queue = nil
 	err := cp.halted
 	cp.mu.Unlock()
-	for _, e := range q {
-		if e.done != nil {
-			e.done <- err
-		}
+	if first {
+		cp.onHalt(err)
 	}
+	release(q, err)
 }
 
 // userError is what an operation sees when checkpointing has stopped.
@@ -160,8 +195,8 @@ func (cp *checkpointer) sendNext(ctx context.Context) bool {
 	for i, e := range batch {
 		updates[i] = e.update
 	}
-	resp, err := cp.exec.client.Checkpoint(ctx, wire.CheckpointRequest{
-		DurableExecutionArn: cp.exec.arn,
+	resp, err := cp.client.Checkpoint(ctx, wire.CheckpointRequest{
+		DurableExecutionArn: cp.arn,
 		CheckpointToken:     token,
 		Updates:             updates,
 	})
@@ -170,26 +205,63 @@ func (cp *checkpointer) sendNext(ctx context.Context) bool {
 		if ctx.Err() != nil {
 			cause = ctx.Err()
 		}
-		release(waiters, cause)
+		// Record the cause before anyone sees the error: the handler may
+		// return the moment its waiter is released, and the invocation's
+		// outcome must then read a retryable halt, not a handler failure.
 		cp.halt(cause)
+		release(waiters, cause)
 		return false
 	}
 	terminal := len(updates) > 0 && updates[len(updates)-1].Type == wire.TypeExecution
 	cp.mu.Lock()
 	cp.token = resp.CheckpointToken
 	cp.mu.Unlock()
-	changed := cp.exec.absorb(ctx, updates, resp)
-	cp.exec.coord.changed(changed)
+	changed, absorbErr := cp.absorb(ctx, updates, resp)
+	cp.changed(changed)
+	if absorbErr != nil {
+		// The updates are recorded, but this invocation's view is not
+		// complete: nothing more may be decided on it.
+		cp.halt(absorbErr)
+		release(waiters, nil)
+		return false
+	}
 	if resp.CheckpointToken == "" && !terminal {
-		cp.exec.logger.LogAttrs(ctx, slog.LevelWarn, "Checkpoint response contained no CheckpointToken; ending this invocation as PENDING so a later invocation resumes")
-		release(waiters, errNoToken)
+		cp.logger.LogAttrs(ctx, slog.LevelWarn, "Checkpoint response contained no CheckpointToken; ending this invocation as PENDING so a later invocation resumes")
 		cp.halt(errNoToken)
+		release(waiters, errNoToken)
 		return false
 	}
 	release(waiters, nil)
 	return true
 }
 
+// absorb brings the store up to date after a checkpoint call: the accepted
+// updates first, then the operations the service reported (with any
+// further pages). It returns the ids that changed.
+func (cp *checkpointer) absorb(ctx context.Context, updates []wire.OperationUpdate, resp wire.CheckpointResponse) ([]string, error) {
+	now := time.Now()
+	ids := make([]string, 0, len(updates))
+	for _, u := range updates {
+		cp.store.apply(u, now)
+		ids = append(ids, u.Id)
+	}
+	if resp.NewExecutionState == nil {
+		return ids, nil
+	}
+	ids = append(ids, cp.store.merge(resp.NewExecutionState.Operations)...)
+	marker := resp.NewExecutionState.NextMarker
+	for marker != "" && resp.CheckpointToken != "" {
+		page, err := cp.client.GetExecutionState(ctx, wire.StateRequest{DurableExecutionArn: cp.arn, CheckpointToken: resp.CheckpointToken, Marker: marker, MaxItems: statePageSize})
+		if err != nil {
+			return ids, newCheckpointError(fmt.Errorf("load changed operations: %w", err))
+		}
+		ids = append(ids, cp.store.merge(page.Operations)...)
+		marker = page.NextMarker
+	}
+	return ids, nil
+}
+
+// release answers every waiter among entries with err.
 func release(waiters []*queued, err error) {
 	for _, w := range waiters {
 		if w.done != nil {

@@ -98,7 +98,7 @@ func (s *scope) runChild(id string, spec childSpec) error {
 			return fmt.Errorf("durable: child context %q has unexpected status %s", spec.name, op.Status)
 		}
 	} else {
-		if err := s.exec.cp.post(s, s.update(wid, wire.TypeContext, spec.subType, spec.name, wire.ActionStart)); err != nil {
+		if err := s.inv.cp.post(s, s.update(wid, wire.TypeContext, spec.subType, spec.name, wire.ActionStart)); err != nil {
 			return err
 		}
 	}
@@ -110,7 +110,7 @@ func (s *scope) runChild(id string, spec childSpec) error {
 		}
 		u := s.update(wid, wire.TypeContext, spec.subType, spec.name, wire.ActionFail)
 		u.Error = errorObject(bodyErr)
-		if err := s.exec.cp.send(s, u); err != nil {
+		if err := s.inv.cp.send(s, u); err != nil {
 			return err
 		}
 		s.observed(wid)
@@ -122,7 +122,7 @@ func (s *scope) runChild(id string, spec childSpec) error {
 	} else {
 		u.Payload = data
 	}
-	if err := s.exec.cp.send(s, u); err != nil {
+	if err := s.inv.cp.send(s, u); err != nil {
 		return err
 	}
 	// The child finished in this invocation: what follows is new.

@@ -165,7 +165,7 @@ func (s *scope) runCondition(spec conditionSpec) error {
 			}
 		}
 		if !found || op.Status == wire.StatusReady {
-			if err := s.exec.cp.post(s, s.update(wid, typ, sub, spec.name, wire.ActionStart)); err != nil {
+			if err := s.inv.cp.post(s, s.update(wid, typ, sub, spec.name, wire.ActionStart)); err != nil {
 				return err
 			}
 		}
@@ -185,7 +185,7 @@ func (s *scope) runCondition(spec conditionSpec) error {
 			}
 			u := s.update(wid, typ, sub, spec.name, wire.ActionFail)
 			u.Error = errorObject(checkErr)
-			if err := s.exec.cp.send(s, u); err != nil {
+			if err := s.inv.cp.send(s, u); err != nil {
 				return err
 			}
 			return operationError("wait for condition", spec.name, u.Error)
@@ -193,7 +193,7 @@ func (s *scope) runCondition(spec conditionSpec) error {
 		if !res.decision.Continue {
 			u := s.update(wid, typ, sub, spec.name, wire.ActionSucceed)
 			u.Payload = res.state
-			if err := s.exec.cp.send(s, u); err != nil {
+			if err := s.inv.cp.send(s, u); err != nil {
 				return err
 			}
 			return spec.result(res.state)
@@ -201,9 +201,9 @@ func (s *scope) runCondition(spec conditionSpec) error {
 		u := s.update(wid, typ, sub, spec.name, wire.ActionRetry)
 		u.Payload = res.state
 		u.StepOptions = &wire.StepOptions{NextAttemptDelaySeconds: wholeSeconds(res.decision.Delay)}
-		if err := s.exec.cp.send(s, u); err != nil {
+		if err := s.inv.cp.send(s, u); err != nil {
 			return err
 		}
-		op, found = s.exec.state.get(wid)
+		op, found = s.inv.store.get(wid)
 	}
 }

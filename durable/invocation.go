@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -28,11 +27,13 @@ const statePageSize = 1000
 // durable execution service.
 var errNotDurable = errors.New("durable: the invocation payload has no DurableExecutionArn or CheckpointToken; the function is not configured as a durable function (set DurableConfig on it and invoke it through a qualified ARN)")
 
-// execution is the state of one invocation of a durable execution.
-type execution struct {
+// invocation is one invocation of a durable execution. It owns the
+// operation store, the checkpointer and the suspension coordinator, wires
+// them to each other with plain functions, and alone decides how the
+// invocation ends (finish).
+type invocation struct {
 	arn        string
-	client     ExecutionClient
-	state      *operationStore
+	store      *operationStore
 	cp         *checkpointer
 	coord      *coordinator
 	logHandler slog.Handler
@@ -40,59 +41,75 @@ type execution struct {
 
 	updated        map[string]bool // UpdatedOperationIds of this invocation
 	finishedAtLoad map[string]bool // operations already terminal when the invocation began
-
-	fatalMu  sync.Mutex
-	fatalErr error
 }
 
-// fatal records an error that fails the execution whatever the handler does
-// with it, and returns it.
-func (e *execution) fatal(err error) error {
-	e.fatalMu.Lock()
-	defer e.fatalMu.Unlock()
-	if e.fatalErr == nil {
-		e.fatalErr = err
+// newInvocation builds the invocation of execution arn from its loaded
+// operations; start runs its checkpointer and coordinator.
+func newInvocation(client ExecutionClient, in wire.InvocationInput, ops []wire.Operation, logHandler slog.Handler) *invocation {
+	inv := &invocation{
+		arn:            in.DurableExecutionArn,
+		store:          newOperationStore(ops),
+		logHandler:     logHandler,
+		logger:         slog.New(logHandler),
+		updated:        make(map[string]bool, len(in.UpdatedOperationIds)),
+		finishedAtLoad: make(map[string]bool, len(ops)),
 	}
-	return err
+	for _, id := range in.UpdatedOperationIds {
+		inv.updated[id] = true
+	}
+	for _, op := range ops {
+		if op.Status.Terminal() {
+			inv.finishedAtLoad[op.Id] = true
+		}
+	}
+	// The coordinator is built first; the checkpointer's change reports
+	// reach it through this variable once it exists.
+	var coord *coordinator
+	inv.cp = newCheckpointer(checkpointerConfig{
+		client:  client,
+		arn:     in.DurableExecutionArn,
+		token:   in.CheckpointToken,
+		store:   inv.store,
+		changed: func(ids []string) { coord.changed(ids) },
+		onHalt:  inv.logHalt,
+		logger:  inv.logger,
+	})
+	coord = newCoordinator(coordinatorDeps{
+		lookup: inv.store.get,
+		flush:  inv.cp.flush,
+		poll:   inv.cp.poll,
+		halt:   inv.cp.halt,
+	})
+	inv.coord = coord
+	return inv
 }
 
-func (e *execution) fatalCause() error {
-	e.fatalMu.Lock()
-	defer e.fatalMu.Unlock()
-	return e.fatalErr
+// start runs the checkpointer and the coordinator until ctx ends.
+func (inv *invocation) start(ctx context.Context) {
+	go inv.cp.run(ctx)
+	go inv.coord.run(ctx)
+}
+
+// logHalt notes why checkpointing stopped when it is news to an operator:
+// suspension and the invocation's end are not.
+func (inv *invocation) logHalt(cause error) {
+	if errors.Is(cause, errSuspended) || errors.Is(cause, errNoToken) || errors.Is(cause, context.Canceled) {
+		return
+	}
+	inv.logger.LogAttrs(context.Background(), slog.LevelWarn, "Checkpointing stopped; this invocation ends", slog.String("cause", cause.Error()))
+}
+
+// stop halts checkpointing with err, which then decides the invocation's
+// outcome unless an earlier cause already did, and returns err.
+func (inv *invocation) stop(err error) error {
+	inv.cp.halt(err)
+	return err
 }
 
 // isFresh reports whether the outcome of operation wid is news to the
 // workflow: it changed since the previous invocation or during this one.
-func (e *execution) isFresh(wid string) bool {
-	return e.updated[wid] || !e.finishedAtLoad[wid]
-}
-
-// absorb brings the local view up to date after a checkpoint call: the
-// accepted updates first, then the operations the service reported (with
-// any further pages). It returns the ids that changed.
-func (e *execution) absorb(ctx context.Context, updates []wire.OperationUpdate, resp wire.CheckpointResponse) []string {
-	now := time.Now()
-	ids := make([]string, 0, len(updates))
-	for _, u := range updates {
-		e.state.apply(u, now)
-		ids = append(ids, u.Id)
-	}
-	if resp.NewExecutionState == nil {
-		return ids
-	}
-	ids = append(ids, e.state.merge(resp.NewExecutionState.Operations)...)
-	marker := resp.NewExecutionState.NextMarker
-	for marker != "" && resp.CheckpointToken != "" {
-		page, err := e.client.GetExecutionState(ctx, wire.StateRequest{DurableExecutionArn: e.arn, CheckpointToken: resp.CheckpointToken, Marker: marker, MaxItems: statePageSize})
-		if err != nil {
-			e.cp.halt(newCheckpointError(fmt.Errorf("load changed operations: %w", err)))
-			break
-		}
-		ids = append(ids, e.state.merge(page.Operations)...)
-		marker = page.NextMarker
-	}
-	return ids
+func (inv *invocation) isFresh(wid string) bool {
+	return inv.updated[wid] || !inv.finishedAtLoad[wid]
 }
 
 // Wrap turns h into the raw invocation handler Lambda calls; durable.Start
@@ -144,12 +161,6 @@ func invoke[I, O any](ctx context.Context, h Handler[I, O], o options, payload [
 		attrs = append(attrs, slog.String("requestId", lc.AwsRequestID))
 	}
 	logHandler := o.logHandler.WithAttrs(attrs)
-	exec := &execution{
-		arn:        in.DurableExecutionArn,
-		client:     o.client,
-		logHandler: logHandler,
-		logger:     slog.New(logHandler),
-	}
 	ops, err := loadOperations(ctx, o.client, in)
 	if err != nil {
 		if classify(err) == scopeExecution {
@@ -157,44 +168,28 @@ func invoke[I, O any](ctx context.Context, h Handler[I, O], o options, payload [
 		}
 		return wire.InvocationOutput{}, fmt.Errorf("durable: load execution state: %w", err)
 	}
-	exec.state = newOperationStore(ops)
-	exec.updated = make(map[string]bool, len(in.UpdatedOperationIds))
-	for _, id := range in.UpdatedOperationIds {
-		exec.updated[id] = true
-	}
-	exec.finishedAtLoad = make(map[string]bool, len(ops))
-	for _, op := range ops {
-		if op.Status.Terminal() {
-			exec.finishedAtLoad[op.Id] = true
-		}
-	}
-	execOp, ok := exec.state.execution()
+	inv := newInvocation(o.client, in, ops, logHandler)
+	execOp, ok := inv.store.execution()
 	if !ok {
 		return failed(fmt.Errorf("durable: the execution state has no EXECUTION operation")), nil
 	}
-
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	exec.cp = newCheckpointer(exec, in.CheckpointToken)
-	exec.coord = newCoordinator(exec)
-	go exec.cp.run(runCtx)
-	go exec.coord.run(runCtx)
-
 	var input I
 	if d := execOp.ExecutionDetails; d != nil && d.InputPayload != "" {
 		if err := json.Unmarshal([]byte(d.InputPayload), &input); err != nil {
 			return failed(&SerdesError{Err: fmt.Errorf("decode the execution input into %T: %w", input, err)}), nil
 		}
 	}
-	root := &scope{Context: runCtx, exec: exec, mode: modeLive}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	inv.start(runCtx)
+	root := &scope{Context: runCtx, inv: inv, mode: modeLive}
 	if len(ops) > 1 {
 		root.mode = modeReplay
 	}
-
-	exec.coord.enter()
+	inv.coord.enter()
 	result, handlerErr := runHandler(h, root, input)
-	exec.coord.leave()
-	return exec.outcome(execOp, result, handlerErr)
+	return inv.finish(execOp, result, handlerErr)
 }
 
 // runHandler calls the user's handler, turning a panic into an error.
@@ -207,18 +202,21 @@ func runHandler[I, O any](h Handler[I, O], ctx Context, input I) (out O, err err
 	return h(ctx, input)
 }
 
-// outcome decides the invocation's response once the handler returned
-// (§7.5): a halted checkpointer or a suspension win over what the handler
-// returned.
-func (e *execution) outcome(execOp wire.Operation, result any, handlerErr error) (wire.InvocationOutput, error) {
-	if cause := e.fatalCause(); cause != nil {
-		return e.fail(execOp, cause)
-	}
-	if out, err, decided := e.haltOutcome(); decided {
+// finish decides the invocation's response once the handler has returned.
+// It is the only place that does, and it decides in this order:
+//
+//  1. The coordinator is closed, so no suspension starts from here on, and
+//     the checkpoint queue is drained.
+//  2. If checkpointing stopped, its cause decides (haltOutcome): it was
+//     recorded before any operation returned an error because of it, so a
+//     handler error produced by a halt never hides the halt.
+//  3. A handler error fails the execution.
+//  4. The result is returned (or checkpointed, when too large to return).
+func (inv *invocation) finish(execOp wire.Operation, result any, handlerErr error) (wire.InvocationOutput, error) {
+	inv.coord.close()
+	_ = inv.cp.flush()
+	if out, err, decided := haltOutcome(inv.cp.haltCause()); decided {
 		return out, err
-	}
-	if e.coord.isSuspended() {
-		return wire.InvocationOutput{Status: wire.InvocationPending}, nil
 	}
 	if handlerErr != nil {
 		if IsSuspended(handlerErr) {
@@ -227,39 +225,42 @@ func (e *execution) outcome(execOp wire.Operation, result any, handlerErr error)
 			// PENDING the service would reject.
 			return wire.InvocationOutput{}, fmt.Errorf("durable: handler returned a suspension without a pending operation: %w", handlerErr)
 		}
-		return e.fail(execOp, handlerErr)
+		return inv.fail(execOp, handlerErr)
 	}
 	data, err := JSONSerdes{}.Serialize(result)
 	if err != nil {
-		return e.fail(execOp, &SerdesError{Err: fmt.Errorf("encode the handler result: %w", err)})
+		return inv.fail(execOp, &SerdesError{Err: fmt.Errorf("encode the handler result: %w", err)})
 	}
-	if len(data) > maxInlineResult {
-		update := wire.OperationUpdate{Id: execOp.Id, Type: wire.TypeExecution, Action: wire.ActionSucceed, Payload: data}
-		if err := e.cp.send(nil, update); err != nil {
-			if out, err, decided := e.haltOutcome(); decided {
-				return out, err
-			}
-			return wire.InvocationOutput{}, err
-		}
-		return wire.InvocationOutput{Status: wire.InvocationSucceeded}, nil
+	if len(data) <= maxInlineResult {
+		return wire.InvocationOutput{Status: wire.InvocationSucceeded, Result: data}, nil
 	}
-	if err := e.cp.flush(); err != nil {
-		if out, err, decided := e.haltOutcome(); decided {
+	update := wire.OperationUpdate{Id: execOp.Id, Type: wire.TypeExecution, Action: wire.ActionSucceed, Payload: data}
+	if err := inv.cp.send(nil, update); err != nil {
+		if out, err, decided := haltOutcome(inv.cp.haltCause()); decided {
 			return out, err
 		}
+		return wire.InvocationOutput{}, fmt.Errorf("durable: record the execution's result: %w", err)
 	}
-	return wire.InvocationOutput{Status: wire.InvocationSucceeded, Result: data}, nil
+	return wire.InvocationOutput{Status: wire.InvocationSucceeded}, nil
 }
 
-// haltOutcome maps a halted checkpointer to the invocation's response.
-func (e *execution) haltOutcome() (wire.InvocationOutput, error, bool) {
-	cause := e.cp.haltCause()
+// haltOutcome maps why checkpointing stopped to the invocation's response;
+// decided is false while it has not stopped (§7.5). A suspension or a
+// response without a token ends the invocation PENDING; a replay that
+// diverged from the history or a permanent checkpoint failure fails the
+// execution; anything else (a transient failure, a stale token, the
+// invocation's context ending) is returned as an error so that Lambda
+// retries the invocation.
+func haltOutcome(cause error) (out wire.InvocationOutput, err error, decided bool) {
 	var ce *CheckpointError
+	var nd *NonDeterministicError
 	switch {
-	case cause == nil, errors.Is(cause, errSuspended):
+	case cause == nil:
 		return wire.InvocationOutput{}, nil, false
-	case errors.Is(cause, errNoToken):
+	case errors.Is(cause, errSuspended), errors.Is(cause, errNoToken):
 		return wire.InvocationOutput{Status: wire.InvocationPending}, nil, true
+	case errors.As(cause, &nd):
+		return failed(nd), nil, true
 	case errors.As(cause, &ce) && ce.Permanent():
 		return failed(ce), nil, true
 	default:
@@ -269,14 +270,16 @@ func (e *execution) haltOutcome() (wire.InvocationOutput, error, bool) {
 
 // fail records the execution's failure: inline, or through an EXECUTION
 // FAIL checkpoint when the error object is too large to return.
-func (e *execution) fail(execOp wire.Operation, err error) (wire.InvocationOutput, error) {
+func (inv *invocation) fail(execOp wire.Operation, err error) (wire.InvocationOutput, error) {
 	out := failed(err)
 	if encoded, _ := json.Marshal(out); len(encoded) <= maxInlineResult {
-		_ = e.cp.flush()
 		return out, nil
 	}
 	update := wire.OperationUpdate{Id: execOp.Id, Type: wire.TypeExecution, Action: wire.ActionFail, Error: out.Error}
-	if sendErr := e.cp.send(nil, update); sendErr != nil {
+	if sendErr := inv.cp.send(nil, update); sendErr != nil {
+		if out, err, decided := haltOutcome(inv.cp.haltCause()); decided {
+			return out, err
+		}
 		return wire.InvocationOutput{}, fmt.Errorf("durable: record the execution's failure: %w", sendErr)
 	}
 	return wire.InvocationOutput{Status: wire.InvocationFailed}, nil

@@ -32,7 +32,7 @@ const (
 // goroutine.
 type scope struct {
 	context.Context
-	exec      *execution
+	inv       *invocation
 	prefix    string // positional id of this context; "" at the root
 	parentID  string // wire id recorded as ParentId of inner operations
 	counter   int
@@ -46,7 +46,7 @@ func (s *scope) workflow() *scope { return s }
 // Logger returns the context's replay-aware logger.
 func (s *scope) Logger() *slog.Logger {
 	if s.logger == nil {
-		s.logger = slog.New(&replayFilter{next: s.exec.logHandler, replaying: s.IsReplaying})
+		s.logger = slog.New(&replayFilter{next: s.inv.logHandler, replaying: s.IsReplaying})
 	}
 	return s.logger
 }
@@ -55,7 +55,7 @@ func (s *scope) Logger() *slog.Logger {
 func (s *scope) IsReplaying() bool { return s.mode != modeLive }
 
 // ExecutionArn returns the durable execution's ARN.
-func (s *scope) ExecutionArn() string { return s.exec.arn }
+func (s *scope) ExecutionArn() string { return s.inv.arn }
 
 // claim returns the positional id of the context's next operation.
 func (s *scope) claim() string {
@@ -74,20 +74,17 @@ func (s *scope) child(id, recordedAs string, mode replayMode) *scope {
 	if parent == "" {
 		parent = s.parentID
 	}
-	return &scope{Context: s.Context, exec: s.exec, prefix: id, parentID: parent, mode: mode, abandoned: s.abandoned}
+	return &scope{Context: s.Context, inv: s.inv, prefix: id, parentID: parent, mode: mode, abandoned: s.abandoned}
 }
 
 func (s *scope) isAbandoned() bool { return s.abandoned != nil && s.abandoned.Load() }
 
 // usable reports why no new operation may start in this scope, if so.
 func (s *scope) usable() error {
-	switch {
-	case s.isAbandoned():
+	if s.isAbandoned() {
 		return errAbandoned
-	case s.exec.coord.isSuspended():
-		return errSuspended
 	}
-	if err := s.exec.cp.haltCause(); err != nil {
+	if err := s.inv.cp.haltCause(); err != nil {
 		return userError(err)
 	}
 	return s.Err()
@@ -98,16 +95,16 @@ func (s *scope) usable() error {
 // first operation without a record, the context is live.
 func (s *scope) lookup(id string, typ wire.OperationType, subType, name string) (wid string, op wire.Operation, found bool, err error) {
 	wid = wireID(id)
-	op, found = s.exec.state.get(wid)
+	op, found = s.inv.store.get(wid)
 	if !found {
 		if s.mode == modeReplaySucceeded {
-			return wid, op, false, s.exec.fatal(&NonDeterministicError{ID: wid, Recorded: "no operation (the finished child recorded fewer)", Current: describe(typ, subType, name)})
+			return wid, op, false, s.inv.stop(&NonDeterministicError{ID: wid, Recorded: "no operation (the finished child recorded fewer)", Current: describe(typ, subType, name)})
 		}
 		s.mode = modeLive
 		return wid, op, false, nil
 	}
 	if op.Type != "" && (op.Type != typ || (subType != "" && op.SubType != subType) || op.Name != name) {
-		return wid, op, true, s.exec.fatal(&NonDeterministicError{ID: wid, Recorded: describe(op.Type, op.SubType, op.Name), Current: describe(typ, subType, name)})
+		return wid, op, true, s.inv.stop(&NonDeterministicError{ID: wid, Recorded: describe(op.Type, op.SubType, op.Name), Current: describe(typ, subType, name)})
 	}
 	return wid, op, true, nil
 }
@@ -128,7 +125,7 @@ func (s *scope) resumed() {
 // outcome the previous invocation had not seen makes the context live, so
 // each log line after it is written exactly once.
 func (s *scope) observed(wid string) {
-	if s.mode == modeReplay && s.exec.isFresh(wid) {
+	if s.mode == modeReplay && s.inv.isFresh(wid) {
 		s.mode = modeLive
 	}
 }
@@ -200,7 +197,7 @@ func (e *PanicError) ErrorType() string { return "Panic" }
 // operation of its own): it replays while its first inner operation is
 // recorded.
 func (s *scope) innerMode(id string) replayMode {
-	if _, ok := s.exec.state.get(wireID(id + "-1")); ok {
+	if _, ok := s.inv.store.get(wireID(id + "-1")); ok {
 		return modeReplay
 	}
 	return modeLive

@@ -113,7 +113,7 @@ func (s *scope) runStep(spec stepSpec) error {
 					if done {
 						return err
 					}
-					op, _ = s.exec.state.get(wid)
+					op, _ = s.inv.store.get(wid)
 					continue
 				}
 			case wire.StatusReady:
@@ -125,9 +125,9 @@ func (s *scope) runStep(spec stepSpec) error {
 		if !found || op.Status == wire.StatusReady {
 			start := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionStart)
 			if spec.semantics == AtMostOncePerRetry {
-				err = s.exec.cp.send(s, start)
+				err = s.inv.cp.send(s, start)
 			} else {
-				err = s.exec.cp.post(s, start)
+				err = s.inv.cp.post(s, start)
 			}
 			if err != nil {
 				return err
@@ -138,7 +138,7 @@ func (s *scope) runStep(spec stepSpec) error {
 		if bodyErr == nil {
 			u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionSucceed)
 			u.Payload = data
-			return s.exec.cp.send(s, u)
+			return s.inv.cp.send(s, u)
 		}
 		if isControl(bodyErr) && s.Err() != nil {
 			return bodyErr
@@ -147,12 +147,14 @@ func (s *scope) runStep(spec stepSpec) error {
 		if done {
 			return err
 		}
-		op, found = s.exec.state.get(wid)
+		op, found = s.inv.store.get(wid)
 	}
 }
 
 // stepFailed records a failed attempt: a RETRY if the strategy wants
 // another attempt (done is false; the step is now PENDING), else a FAIL.
+// When the update cannot be recorded, done is true with the error: the
+// caller must return it, never run the body again.
 func (s *scope) stepFailed(wid string, spec stepSpec, op wire.Operation, cause error) (done bool, err error) {
 	obj := errorObject(cause)
 	var serdesErr *SerdesError
@@ -164,11 +166,17 @@ func (s *scope) stepFailed(wid string, spec stepSpec, op wire.Operation, cause e
 		u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionRetry)
 		u.Error = obj
 		u.StepOptions = &wire.StepOptions{NextAttemptDelaySeconds: wholeSeconds(decision.Delay)}
-		return false, s.exec.cp.send(s, u)
+		if err := s.inv.cp.send(s, u); err != nil {
+			// The attempt's failure is not recorded: the step must not run
+			// again in this invocation. The error (a halted checkpointer,
+			// suspension, abandonment) ends it; a later invocation retries.
+			return true, err
+		}
+		return false, nil
 	}
 	u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionFail)
 	u.Error = obj
-	if err := s.exec.cp.send(s, u); err != nil {
+	if err := s.inv.cp.send(s, u); err != nil {
 		return true, err
 	}
 	return true, operationError("step", spec.name, obj)
@@ -192,7 +200,7 @@ func (s *scope) settleStep(wid, kind, name string, op wire.Operation, result fun
 			if err := s.awaitRetry(wid, op); err != nil {
 				return op, true, err
 			}
-			op, _ = s.exec.state.get(wid)
+			op, _ = s.inv.store.get(wid)
 		default:
 			return op, false, nil
 		}
@@ -206,7 +214,7 @@ func (s *scope) awaitRetry(wid string, op wire.Operation) error {
 	if op.StepDetails != nil {
 		due = op.StepDetails.NextAttemptTimestamp.Time
 	}
-	return s.exec.coord.block(s, wid, due, func(op wire.Operation) bool { return op.Status != wire.StatusPending })
+	return s.inv.coord.block(s, wid, due, func(op wire.Operation) bool { return op.Status != wire.StatusPending })
 }
 
 // attemptOf is the 1-based number of the attempt about to run.

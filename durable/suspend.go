@@ -17,15 +17,36 @@ import (
 // Once nothing is active, the checkpoint queue is drained and, if every
 // goroutine is still blocked, the invocation suspends: blocked operations
 // return errSuspended and the invocation answers PENDING (§7.1).
+//
+// The coordinator knows nothing of the invocation that owns it: it reads
+// operations through lookup, and drains, polls and halts checkpointing
+// through the functions it is given.
 type coordinator struct {
-	exec *execution
+	lookup func(id string) (wire.Operation, bool)
+	flush  func() error
+	poll   func() error
+	halt   func(cause error)
 
 	mu        sync.Mutex
 	active    int
 	blocked   map[*blocker]struct{}
 	suspended bool
+	closed    bool // the handler returned: the invocation no longer suspends
 	suspendCh chan struct{}
 	nudge     chan struct{}
+}
+
+// coordinatorDeps is what a coordinator needs from the invocation.
+type coordinatorDeps struct {
+	// lookup returns an operation as the invocation now sees it.
+	lookup func(id string) (wire.Operation, bool)
+	// flush waits until every queued checkpoint is recorded.
+	flush func() error
+	// poll makes a checkpoint call to learn of changes.
+	poll func() error
+	// halt stops checkpointing; the coordinator calls it with errSuspended
+	// before any blocked goroutine learns of the suspension.
+	halt func(cause error)
 }
 
 // blocker is one goroutine waiting for an operation to change.
@@ -37,9 +58,12 @@ type blocker struct {
 	woken    chan struct{}
 }
 
-func newCoordinator(exec *execution) *coordinator {
+func newCoordinator(d coordinatorDeps) *coordinator {
 	return &coordinator{
-		exec:      exec,
+		lookup:    d.lookup,
+		flush:     d.flush,
+		poll:      d.poll,
+		halt:      d.halt,
 		blocked:   make(map[*blocker]struct{}),
 		suspendCh: make(chan struct{}),
 		nudge:     make(chan struct{}, 1),
@@ -72,10 +96,13 @@ func (c *coordinator) poke() {
 	}
 }
 
-// isSuspended reports whether the invocation has suspended.
-func (c *coordinator) isSuspended() bool {
+// close ends the coordinator's say over the invocation once the handler
+// has returned: it never suspends after that. It reports whether it had
+// already suspended.
+func (c *coordinator) close() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = true
 	return c.suspended
 }
 
@@ -89,7 +116,7 @@ func (c *coordinator) block(ctx context.Context, id string, due time.Time, ready
 		c.mu.Unlock()
 		return errSuspended
 	}
-	if op, ok := c.exec.state.get(id); ok && ready(op) {
+	if op, ok := c.lookup(id); ok && ready(op) {
 		c.mu.Unlock()
 		return nil
 	}
@@ -128,7 +155,7 @@ func (c *coordinator) changed(ids []string) {
 		if !set[b.id] {
 			continue
 		}
-		if op, ok := c.exec.state.get(b.id); ok && b.ready(op) {
+		if op, ok := c.lookup(b.id); ok && b.ready(op) {
 			delete(c.blocked, b)
 			c.active++
 			close(b.woken)
@@ -178,17 +205,19 @@ func (c *coordinator) nextPoll() time.Time {
 }
 
 // trySuspend drains the checkpoint queue (its responses may wake someone)
-// and suspends if all work is still blocked.
+// and suspends if all work is still blocked. Checkpointing halts with
+// errSuspended before the blocked goroutines are released, so whoever
+// decides the invocation's outcome after they unwind reads the suspension.
 func (c *coordinator) trySuspend() bool {
-	_ = c.exec.cp.flush()
+	_ = c.flush()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.active != 0 || len(c.blocked) == 0 || c.suspended {
+	if c.active != 0 || len(c.blocked) == 0 || c.suspended || c.closed {
 		return false
 	}
 	c.suspended = true
+	c.halt(errSuspended)
 	close(c.suspendCh)
-	c.exec.cp.halt(errSuspended)
 	return true
 }
 
@@ -212,6 +241,6 @@ func (c *coordinator) pollDue(ctx context.Context) {
 	}
 	c.mu.Unlock()
 	if due {
-		_ = c.exec.cp.poll()
+		_ = c.poll()
 	}
 }

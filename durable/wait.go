@@ -32,10 +32,10 @@ func (s *scope) runWait(name string, seconds int32) error {
 	if !found {
 		u := s.update(wid, wire.TypeWait, wire.SubTypeWait, name, wire.ActionStart)
 		u.WaitOptions = &wire.WaitOptions{WaitSeconds: seconds}
-		if err := s.exec.cp.send(s, u); err != nil {
+		if err := s.inv.cp.send(s, u); err != nil {
 			return err
 		}
-		op, _ = s.exec.state.get(wid)
+		op, _ = s.inv.store.get(wid)
 	}
 	switch op.Status {
 	case wire.StatusSucceeded, wire.StatusCancelled:
@@ -47,10 +47,10 @@ func (s *scope) runWait(name string, seconds int32) error {
 		if op.WaitDetails != nil {
 			due = op.WaitDetails.ScheduledEndTimestamp.Time
 		}
-		if err := s.exec.coord.block(s, wid, due, func(op wire.Operation) bool { return op.Status.Terminal() }); err != nil {
+		if err := s.inv.coord.block(s, wid, due, func(op wire.Operation) bool { return op.Status.Terminal() }); err != nil {
 			return err
 		}
-		op, _ = s.exec.state.get(wid)
+		op, _ = s.inv.store.get(wid)
 		if op.Status == wire.StatusSucceeded || op.Status == wire.StatusCancelled {
 			return nil
 		}

@@ -46,6 +46,7 @@ type config struct {
 	functionTimeout  time.Duration
 	crashAfter       []int
 	faults           map[int]Fault
+	faultOn          []*updateFault
 	env              []string
 	onBlocked        func(ctx context.Context, s *Service, executionArn string) error
 }
@@ -142,6 +143,21 @@ func WithCheckpointFault(n int, f Fault) Option {
 		}
 		c.faults[n] = f
 	}
+}
+
+// updateFault is a fault injected into the first checkpoint call that
+// carries an update match accepts.
+type updateFault struct {
+	fault Fault
+	match func(wire.OperationUpdate) bool
+	fired bool
+}
+
+// WithCheckpointFaultOn answers the first checkpoint call that carries an
+// update match accepts with fault f, once per run: a fault aimed at one
+// operation's update whatever the batching. May be given several times.
+func WithCheckpointFaultOn(f Fault, match func(wire.OperationUpdate) bool) Option {
+	return func(c *config) { c.faultOn = append(c.faultOn, &updateFault{fault: f, match: match}) }
 }
 
 // WithEnv adds environment variables ("KEY=value") for a process runner's
@@ -285,6 +301,7 @@ func (r *Runner[I, O]) Run(ctx context.Context, input I) (*Result[O], error) {
 		timeout:    r.cfg.executionTimeout,
 		crashAfter: r.cfg.crashAfter,
 		faults:     r.cfg.faults,
+		faultOn:    freshFaults(r.cfg.faultOn),
 	}, string(in))
 
 	res := &Result[O]{ExecutionArn: e.arn}
@@ -497,4 +514,13 @@ func errorObject(err error) *wire.ErrorObject {
 		name = "error"
 	}
 	return &wire.ErrorObject{ErrorType: name, ErrorMessage: err.Error()}
+}
+
+// freshFaults copies the update faults for one run, none fired yet.
+func freshFaults(in []*updateFault) []*updateFault {
+	out := make([]*updateFault, len(in))
+	for i, f := range in {
+		out[i] = &updateFault{fault: f.fault, match: f.match}
+	}
+	return out
 }

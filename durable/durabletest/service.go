@@ -238,6 +238,7 @@ type execConfig struct {
 	timeout    time.Duration
 	crashAfter []int
 	faults     map[int]Fault
+	faultOn    []*updateFault
 }
 
 // startExecution creates an execution whose EXECUTION operation carries
@@ -265,6 +266,7 @@ func (s *Service) startExecution(cfg execConfig, input string) *execution {
 		clock:     s.cfg.startTime,
 		timeout:   cfg.timeout,
 		faults:    cfg.faults,
+		faultOn:   cfg.faultOn,
 		crash:     map[int]bool{},
 	}
 	for _, n := range cfg.crashAfter {
@@ -331,9 +333,10 @@ type execution struct {
 	unseen    []string
 	unseenSet map[string]bool
 
-	calls  int // checkpoint calls so far
-	faults map[int]Fault
-	crash  map[int]bool
+	calls   int // checkpoint calls so far
+	faults  map[int]Fault
+	faultOn []*updateFault
+	crash   map[int]bool
 
 	inv                *invocation
 	invocations        int
@@ -630,8 +633,9 @@ func (e *execution) checkToken(token string) error {
 func (e *execution) checkpoint(req wire.CheckpointRequest) (wire.CheckpointResponse, error) {
 	e.calls++
 	n := e.calls
-	if f, ok := e.faults[n]; ok {
-		switch f {
+	fault := e.faultFor(n, req.Updates)
+	if fault != 0 {
+		switch fault {
 		case FaultThrottle:
 			return wire.CheckpointResponse{}, &wire.APIError{Code: "TooManyRequestsException", Message: "Rate exceeded", StatusCode: 429}
 		case FaultServerError:
@@ -672,7 +676,7 @@ func (e *execution) checkpoint(req wire.CheckpointRequest) (wire.CheckpointRespo
 	switch {
 	case terminal:
 		e.token = ""
-	case e.faults[n] == FaultNoToken:
+	case fault == FaultNoToken:
 		e.token = ""
 	default:
 		e.token = e.svc.newToken()
@@ -682,6 +686,27 @@ func (e *execution) checkpoint(req wire.CheckpointRequest) (wire.CheckpointRespo
 		e.abandon(&wire.ErrorObject{ErrorType: "Runtime.ExitError", ErrorMessage: fmt.Sprintf("RequestId: %s Error: Runtime exited without providing a reason (injected crash after checkpoint %d)", e.inv.requestID, n)})
 	}
 	return resp, nil
+}
+
+// faultFor returns the fault injected into checkpoint call n carrying
+// updates, or 0: a fault by call number first, else the first unfired
+// WithCheckpointFaultOn whose predicate matches one of the updates.
+func (e *execution) faultFor(n int, updates []wire.OperationUpdate) Fault {
+	if f, ok := e.faults[n]; ok {
+		return f
+	}
+	for _, uf := range e.faultOn {
+		if uf.fired {
+			continue
+		}
+		for _, u := range updates {
+			if uf.match(u) {
+				uf.fired = true
+				return uf.fault
+			}
+		}
+	}
+	return 0
 }
 
 // abandon gives up on the current invocation: its token stops working and
