@@ -45,7 +45,7 @@ type invocation struct {
 
 // newInvocation builds the invocation of execution arn from its loaded
 // operations; start runs its checkpointer and coordinator.
-func newInvocation(client ExecutionClient, in wire.InvocationInput, ops []wire.Operation, logHandler slog.Handler) *invocation {
+func newInvocation(client ExecutionClient, in wire.InvocationInput, ops []*wire.Operation, logHandler slog.Handler) *invocation {
 	inv := &invocation{
 		arn:            in.DurableExecutionArn,
 		store:          newOperationStore(ops),
@@ -287,25 +287,4 @@ func (inv *invocation) fail(execOp wire.Operation, err error) (wire.InvocationOu
 
 func failed(err error) wire.InvocationOutput {
 	return wire.InvocationOutput{Status: wire.InvocationFailed, Error: errorObject(err)}
-}
-
-// loadOperations returns every operation of the execution: the first page
-// from the payload, the rest from GetDurableExecutionState.
-func loadOperations(ctx context.Context, client ExecutionClient, in wire.InvocationInput) ([]wire.Operation, error) {
-	ops := in.InitialExecutionState.Operations
-	marker := in.InitialExecutionState.NextMarker
-	for marker != "" {
-		page, err := client.GetExecutionState(ctx, wire.StateRequest{
-			DurableExecutionArn: in.DurableExecutionArn,
-			CheckpointToken:     in.CheckpointToken,
-			Marker:              marker,
-			MaxItems:            statePageSize,
-		})
-		if err != nil {
-			return nil, err
-		}
-		ops = append(ops, page.Operations...)
-		marker = page.NextMarker
-	}
-	return ops, nil
 }
