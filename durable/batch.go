@@ -37,7 +37,7 @@ type BatchItem[O any] struct {
 	Index  int
 	Status ItemStatus
 	Result O
-	// Err is an *OperationError when Status is ItemFailed.
+	// Err is a *MapItemError (an *OperationError) when Status is ItemFailed.
 	Err error
 }
 
@@ -148,7 +148,7 @@ func (r *BatchResult[O]) UnmarshalJSON(data []byte) error {
 				}
 			}
 		case ItemFailed:
-			item.Err = operationError("map item", "", it.Error)
+			item.Err = operationError(kindMapItem, "", it.Error)
 		}
 		r.Items = append(r.Items, item)
 	}
@@ -214,9 +214,10 @@ func WithNesting(n Nesting) MapOption { return func(c *mapConfig) { c.nesting = 
 // Map runs fn for every item, each in a child context of its own, with at
 // most WithMaxConcurrency items at once, and records the batch as one
 // CONTEXT operation. Items start in index order. Item failures do not make
-// Map fail: they are reported in the BatchResult (see Err). Map returns an
-// error only when it cannot run (bad options, suspension, checkpoint
-// failures).
+// Map fail: they are reported in the BatchResult (see Err), each as a
+// *MapItemError. Map returns an error only when it cannot run (bad options,
+// suspension, checkpoint failures) or when the Map itself failed, as a
+// *MapError.
 func Map[I, O any](ctx Context, name string, items []I, fn func(ctx Context, item I, index int) (O, error), opts ...MapOption) (BatchResult[O], error) {
 	cfg := mapConfig{}
 	for _, o := range opts {
@@ -231,8 +232,17 @@ func Map[I, O any](ctx Context, name string, items []I, fn func(ctx Context, ite
 	}
 	itemSerdes := serdesOr(cfg.itemSerdes)
 	batchSerdes := serdesOr(cfg.batchSerdes)
+	itemName := func(i int) string {
+		if cfg.namer != nil {
+			if n := cfg.namer(i); n != "" {
+				return n
+			}
+		}
+		return fmt.Sprintf("map-item-%d", i)
+	}
 	parent := ctx.workflow()
 	err := parent.runChild(parent.claim(), childSpec{
+		kind:    kindMap,
 		name:    name,
 		subType: wire.SubTypeMap,
 		body: func(batchCtx Context) (string, error) {
@@ -241,14 +251,7 @@ func Map[I, O any](ctx Context, name string, items []I, fn func(ctx Context, ite
 				maxConcurrency: cfg.maxConcurrency,
 				completion:     cfg.completion,
 				nesting:        cfg.nesting,
-				name: func(i int) string {
-					if cfg.namer != nil {
-						if n := cfg.namer(i); n != "" {
-							return n
-						}
-					}
-					return fmt.Sprintf("map-item-%d", i)
-				},
+				name:           itemName,
 				item: func(itemCtx Context, i int) (string, error) {
 					v, err := fn(itemCtx, items[i], i)
 					if err != nil {
@@ -281,6 +284,14 @@ func Map[I, O any](ctx Context, name string, items []I, fn func(ctx Context, ite
 		},
 		replay: func(data string) error {
 			v, err := decode[BatchResult[O]](batchSerdes, data)
+			// The recorded result does not carry item names: name the
+			// failed items' errors as the first run did.
+			for _, it := range v.Items {
+				var itemErr *MapItemError
+				if errors.As(it.Err, &itemErr) && itemErr.Name == "" {
+					itemErr.Name = itemName(it.Index)
+				}
+			}
 			result = v
 			return err
 		},
@@ -349,10 +360,11 @@ func (s *scope) runBatch(spec batchSpec) ([]itemOutcome, CompletionReason, error
 			if spec.nesting == NestingFlat {
 				data, err = spec.item(itemScope.child(id, "", itemScope.innerMode(id)), i)
 				if err != nil && !isControl(err) {
-					err = operationError("map item", spec.name(i), errorObject(err))
+					err = operationError(kindMapItem, spec.name(i), errorObject(err))
 				}
 			} else {
 				err = itemScope.runChild(id, childSpec{
+					kind:    kindMapItem,
 					name:    spec.name(i),
 					subType: wire.SubTypeMapIteration,
 					body: func(c Context) (string, error) {

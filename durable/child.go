@@ -22,7 +22,7 @@ func WithChildSerdes(s Serdes) ChildOption { return func(c *childConfig) { c.ser
 // body can run concurrently with other work (in a goroutine of its own) and
 // still replay deterministically. Once the child has finished, replay
 // returns its recorded result without running fn. A failed child returns an
-// *OperationError of kind "child context".
+// *ChildContextError (an *OperationError).
 func RunInChildContext[O any](ctx Context, name string, fn func(Context) (O, error), opts ...ChildOption) (O, error) {
 	cfg := childConfig{subType: wire.SubTypeRunInChildContext}
 	for _, o := range opts {
@@ -32,6 +32,7 @@ func RunInChildContext[O any](ctx Context, name string, fn func(Context) (O, err
 	parent := ctx.workflow()
 	var out O
 	err := parent.runChild(parent.claim(), childSpec{
+		kind:    kindChildContext,
 		name:    name,
 		subType: cfg.subType,
 		body: func(child Context) (string, error) {
@@ -59,6 +60,7 @@ const maxContextResult = 256 * 1024
 // childSpec describes a child context for the engine; body and replay
 // close over the typed result.
 type childSpec struct {
+	kind    string // kindChildContext, kindMap or kindMapItem
 	name    string
 	subType string
 	body    func(Context) (string, error)
@@ -91,7 +93,7 @@ func (s *scope) runChild(id string, spec childSpec) error {
 			return err
 		case wire.StatusFailed:
 			s.observed(wid)
-			return operationError("child context", spec.name, details.Error)
+			return operationError(spec.kind, spec.name, details.Error)
 		case wire.StatusStarted:
 			mode = s.innerMode(id)
 		default:
@@ -114,7 +116,7 @@ func (s *scope) runChild(id string, spec childSpec) error {
 			return err
 		}
 		s.observed(wid)
-		return operationError("child context", spec.name, u.Error)
+		return operationError(spec.kind, spec.name, u.Error)
 	}
 	u := s.update(wid, wire.TypeContext, spec.subType, spec.name, wire.ActionSucceed)
 	if len(data) > maxContextResult {

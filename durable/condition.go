@@ -43,17 +43,18 @@ type WaitPolicy[S any] struct {
 	Jitter       Jitter
 }
 
-// ErrWaitAttemptsExceeded is returned by a WaitPolicy strategy when the
-// condition is still unmet after MaxAttempts checks.
-type ErrWaitAttemptsExceeded struct{ Attempts int }
+// WaitAttemptsExceededError is returned by a WaitPolicy strategy when the
+// condition is still unmet after MaxAttempts checks. It is recorded with
+// the error type "WaitAttemptsExceeded".
+type WaitAttemptsExceededError struct{ Attempts int }
 
 // Error says how many checks ran.
-func (e *ErrWaitAttemptsExceeded) Error() string {
+func (e *WaitAttemptsExceededError) Error() string {
 	return fmt.Sprintf("condition not met after %d checks", e.Attempts)
 }
 
 // ErrorType names the error in checkpoints.
-func (e *ErrWaitAttemptsExceeded) ErrorType() string { return "WaitAttemptsExceeded" }
+func (e *WaitAttemptsExceededError) ErrorType() string { return "WaitAttemptsExceeded" }
 
 // Strategy returns the WaitStrategy the policy describes.
 func (p WaitPolicy[S]) Strategy() WaitStrategy[S] {
@@ -74,7 +75,7 @@ func (p WaitPolicy[S]) Strategy() WaitStrategy[S] {
 			return WaitDecision{}, nil
 		}
 		if attempt >= p.MaxAttempts {
-			return WaitDecision{}, &ErrWaitAttemptsExceeded{Attempts: attempt}
+			return WaitDecision{}, &WaitAttemptsExceededError{Attempts: attempt}
 		}
 		return WaitDecision{Continue: true, Delay: backoff(p.InitialDelay, p.MaxDelay, p.BackoffRate, p.Jitter, attempt)}, nil
 	}
@@ -83,8 +84,8 @@ func (p WaitPolicy[S]) Strategy() WaitStrategy[S] {
 // WaitForCondition polls: it runs check with the current state (first with
 // InitialState, immediately), then asks the wait strategy whether to check
 // again. Between checks the state is checkpointed and the execution
-// suspends. It returns the final state, or an *OperationError if a check or
-// the strategy failed.
+// suspends. It returns the final state, or a *WaitForConditionError (an
+// *OperationError) if a check or the strategy failed.
 func WaitForCondition[S any](ctx Context, name string, check func(StepContext, S) (S, error), cfg ConditionConfig[S]) (S, error) {
 	var zero S
 	if cfg.WaitStrategy == nil {
@@ -148,7 +149,7 @@ func (s *scope) runCondition(spec conditionSpec) error {
 	for {
 		if found {
 			var done bool
-			if op, done, err = s.settleStep(wid, "wait for condition", spec.name, op, spec.result); done {
+			if op, done, err = s.settleStep(wid, kindWaitForCondition, spec.name, op, spec.result); done {
 				return err
 			}
 			switch op.Status {
@@ -188,7 +189,7 @@ func (s *scope) runCondition(spec conditionSpec) error {
 			if err := s.inv.cp.send(s, u); err != nil {
 				return err
 			}
-			return operationError("wait for condition", spec.name, u.Error)
+			return operationError(kindWaitForCondition, spec.name, u.Error)
 		}
 		if !res.decision.Continue {
 			u := s.update(wid, typ, sub, spec.name, wire.ActionSucceed)

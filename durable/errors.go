@@ -8,13 +8,16 @@ import (
 	"github.com/bedrockvideo/pipeline/durable/wire"
 )
 
-// OperationError is the error a failed durable operation returns. It is
-// rebuilt from the checkpointed error object, so it is the same on the first
-// run and on every replay; the original Go error value is not preserved,
-// only its type name, message and data.
+// OperationError is what every failed durable operation returns, inside a
+// type of its own per operation (StepError, WaitForConditionError,
+// ChildContextError, MapError, MapItemError), so code can match one kind
+// of operation with errors.As, or any with errors.As(err, &opErr) for an
+// *OperationError. It is rebuilt from the checkpointed error object, so it
+// is the same on the first run and on every replay; the original Go error
+// value is not preserved, only its type name, message and data.
 type OperationError struct {
 	// Kind names the operation: "step", "wait for condition",
-	// "child context".
+	// "child context", "map", "map item".
 	Kind string
 	// Name is the operation's name, if it has one.
 	Name string
@@ -39,6 +42,50 @@ func (e *OperationError) Error() string {
 func (e *OperationError) Object() *wire.ErrorObject {
 	return &wire.ErrorObject{ErrorType: e.Type, ErrorMessage: e.Message, ErrorData: e.Data}
 }
+
+// StepError is returned by Step once the step has failed for good: its
+// last attempt failed and the retry strategy gave up.
+type StepError struct{ OperationError }
+
+// Unwrap returns the common *OperationError.
+func (e *StepError) Unwrap() error { return &e.OperationError }
+
+// WaitForConditionError is returned by WaitForCondition when a check or
+// the wait strategy failed.
+type WaitForConditionError struct{ OperationError }
+
+// Unwrap returns the common *OperationError.
+func (e *WaitForConditionError) Unwrap() error { return &e.OperationError }
+
+// ChildContextError is returned by RunInChildContext when the child's
+// function failed.
+type ChildContextError struct{ OperationError }
+
+// Unwrap returns the common *OperationError.
+func (e *ChildContextError) Unwrap() error { return &e.OperationError }
+
+// MapError is returned by Map when the Map itself failed (its result could
+// not be encoded, say). Failed items do not fail the Map: they are in its
+// BatchResult as MapItemError.
+type MapError struct{ OperationError }
+
+// Unwrap returns the common *OperationError.
+func (e *MapError) Unwrap() error { return &e.OperationError }
+
+// MapItemError is the Err of a BatchItem whose item function failed.
+type MapItemError struct{ OperationError }
+
+// Unwrap returns the common *OperationError.
+func (e *MapItemError) Unwrap() error { return &e.OperationError }
+
+// Operation kinds, as OperationError.Kind names them.
+const (
+	kindStep             = "step"
+	kindWaitForCondition = "wait for condition"
+	kindChildContext     = "child context"
+	kindMap              = "map"
+	kindMapItem          = "map item"
+)
 
 // StepInterruptedError is the failure recorded for an at-most-once step
 // whose attempt started in an earlier invocation that never finished it.
@@ -122,14 +169,27 @@ func errorTypeName(err error) string {
 	return t.Name()
 }
 
-// operationError rebuilds the error of a failed operation from its record.
-func operationError(kind, name string, obj *wire.ErrorObject) *OperationError {
-	e := &OperationError{Kind: kind, Name: name}
+// operationError rebuilds the error of a failed operation of the given
+// kind from its record, as the kind's own error type.
+func operationError(kind, name string, obj *wire.ErrorObject) error {
+	e := OperationError{Kind: kind, Name: name}
 	if obj != nil {
 		e.Type, e.Message, e.Data = obj.ErrorType, obj.ErrorMessage, obj.ErrorData
 	}
 	if e.Type == "" {
 		e.Type = "Error"
 	}
-	return e
+	switch kind {
+	case kindStep:
+		return &StepError{e}
+	case kindWaitForCondition:
+		return &WaitForConditionError{e}
+	case kindChildContext:
+		return &ChildContextError{e}
+	case kindMap:
+		return &MapError{e}
+	case kindMapItem:
+		return &MapItemError{e}
+	}
+	return &e
 }

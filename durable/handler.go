@@ -40,5 +40,8 @@ func (h RawHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) 
 
 // Start runs h as the Lambda function of this process. Call it from main.
 func Start[I, O any](h Handler[I, O], opts ...Option) {
-	lambda.StartHandlerWithContext(context.Background(), Wrap(h, opts...))
+	// RawHandler implements lambda.Handler, so aws-lambda-go passes the
+	// payload and the response bytes through unchanged instead of JSON
+	// encoding the returned bytes.
+	lambda.StartWithOptions(Wrap(h, opts...))
 }

@@ -43,7 +43,8 @@ func WithStepSerdes(s Serdes) StepOption { return func(c *stepConfig) { c.serdes
 // Step runs fn once and records its result; on replay it returns the
 // recorded result without running fn. A failing fn is retried according to
 // the retry strategy, with the waits between attempts spent suspended. The
-// returned error is an *OperationError once the step has failed for good.
+// returned error is a *StepError (an *OperationError) once the step has
+// failed for good.
 func Step[O any](ctx Context, name string, fn func(StepContext) (O, error), opts ...StepOption) (O, error) {
 	cfg := stepConfig{retry: DefaultRetryPolicy.Strategy()}
 	for _, o := range opts {
@@ -100,7 +101,7 @@ func (s *scope) runStep(spec stepSpec) error {
 	for {
 		if found {
 			var done bool
-			if op, done, err = s.settleStep(wid, "step", spec.name, op, spec.replay); done {
+			if op, done, err = s.settleStep(wid, kindStep, spec.name, op, spec.replay); done {
 				return err
 			}
 			switch op.Status {
@@ -179,7 +180,7 @@ func (s *scope) stepFailed(wid string, spec stepSpec, op wire.Operation, cause e
 	if err := s.inv.cp.send(s, u); err != nil {
 		return true, err
 	}
-	return true, operationError("step", spec.name, obj)
+	return true, operationError(kindStep, spec.name, obj)
 }
 
 // settleStep handles the recorded states of a STEP operation that need no
@@ -194,7 +195,7 @@ func (s *scope) settleStep(wid, kind, name string, op wire.Operation, result fun
 			return op, true, result(stepResult(op))
 		case wire.StatusFailed:
 			s.observed(wid)
-			return op, true, operationError(kind, name, stepError(op))
+			return op, true, operationError(kind, name, recordedStepError(op))
 		case wire.StatusPending:
 			s.resumed()
 			if err := s.awaitRetry(wid, op); err != nil {
@@ -232,7 +233,7 @@ func stepResult(op wire.Operation) string {
 	return op.StepDetails.Result
 }
 
-func stepError(op wire.Operation) *wire.ErrorObject {
+func recordedStepError(op wire.Operation) *wire.ErrorObject {
 	if op.StepDetails == nil {
 		return nil
 	}

@@ -50,8 +50,10 @@
 //     would, through the Lambda Runtime API and the durable REST routes
 //     served over loopback HTTP, restarting the process after a crash.
 //
-// Fault injection ([WithCrashAfterCheckpoint], [WithCheckpointFault]) shows
-// that a runtime recovers from what the real service and Lambda do to it;
+// Fault injection ([WithCrashAfterCheckpoint], [WithCheckpointFault], and
+// [WithCheckpointFaultOn] to hit the call carrying one operation's update)
+// shows that a runtime recovers from what the real service and Lambda do to
+// it;
 // [WithExecutionTimeout] and [WithFunctionTimeout] reproduce the two
 // timeouts; [WithOnBlocked] plays the external system that completes
 // callbacks.
