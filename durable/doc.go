@@ -86,13 +86,16 @@
 // [DefaultRetryPolicy] when none is given, [NoRetry] to fail at once). A
 // retry is recorded with its delay and the execution suspends until it is
 // due, so retries cost no compute while they wait. When the strategy gives
-// up, the failure is recorded and the step returns an [*OperationError]
-// rebuilt from the record, on the first run and on every replay alike; the
+// up, the failure is recorded and the step returns a [*StepError] rebuilt
+// from the record, on the first run and on every replay alike; the
 // original Go error value is not kept, only its type name (or what its
-// ErrorType() string method returns), message and data. Match failures
-// with errors.As(err, &opErr) and opErr.Type, not with errors.Is against
-// your own sentinel values. A panic in a body is a failed attempt
-// ([PanicError]).
+// ErrorType() string method returns), message and data. Each operation has
+// its error type ([*StepError], [*WaitForConditionError],
+// [*ChildContextError], [*MapError], [*MapItemError]) and every one of them
+// matches [*OperationError] with errors.As. Match failures with errors.As
+// and the recorded Type, not with errors.Is against your own sentinel
+// values, which do not survive a replay. A panic in a body is a failed
+// attempt ([PanicError]).
 //
 // What the handler returns decides the execution: a nil error succeeds it
 // with the returned value, any other error fails it with that error's type

@@ -105,7 +105,7 @@ func ExampleMap() {
 	// Output:
 	// SUCCEEDED
 	// READY
-	// #1 failed: child context "map-item-1" failed: Error: empty word
+	// #1 failed: map item "map-item-1" failed: Error: empty word
 	// GO
 	// ALL_COMPLETED
 }
