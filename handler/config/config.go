@@ -35,6 +35,21 @@ const (
 	// EnvMaxConcurrency bounds how many records of a batch are processed
 	// at once, 1–100 (default 10).
 	EnvMaxConcurrency = "MAX_CONCURRENT_RECORDS"
+	// EnvEventBus names the EventBridge event bus, in the function's
+	// region, that receives one completion event per finished job
+	// (default: the account's default bus).
+	EnvEventBus = "EVENT_BUS_NAME"
+	// EnvMetricsNamespace is the CloudWatch namespace of the metrics the
+	// handler writes into its logs in embedded metric format (default
+	// BedrockVideoPipeline).
+	EnvMetricsNamespace = "METRICS_NAMESPACE"
+	// EnvFunctionName is set by Lambda to the function's name; metrics
+	// carry it as their FunctionName dimension so stacks sharing a
+	// namespace stay apart.
+	EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
+	// EnvFunctionRegion is set by Lambda to the function's region, where
+	// the event bus is.
+	EnvFunctionRegion = "AWS_REGION"
 )
 
 // Defaults.
@@ -44,11 +59,26 @@ const (
 	MaxExecutionTimeout     = 900 * time.Second
 	DefaultMaxConcurrency   = 10
 	MaxMaxConcurrency       = 100
+	DefaultEventBus         = "default"
+	DefaultMetricsNamespace = "BedrockVideoPipeline"
+	// MaxMetricsNamespaceLength is CloudWatch's limit on a namespace
+	// (Amazon CloudWatch API reference, PutMetricData: Namespace, 1–255
+	// characters).
+	MaxMetricsNamespaceLength = 255
 )
 
 var (
 	bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	// busPattern is an event bus name as PutEventsRequestEntry takes it
+	// (Amazon EventBridge API reference: 1–256 characters of
+	// [.\-_A-Za-z0-9]).
+	busPattern = regexp.MustCompile(`^[.\-_A-Za-z0-9]{1,256}$`)
+	// namespacePattern is the characters CloudWatch allows in a namespace
+	// (Amazon CloudWatch user guide, "Metrics concepts", Namespaces:
+	// alphanumerics, period, hyphen, underscore, forward slash, hash,
+	// colon and space).
+	namespacePattern = regexp.MustCompile(`^[0-9A-Za-z._/#: -]+$`)
 )
 
 // Config is the handler's validated configuration.
@@ -59,6 +89,17 @@ type Config struct {
 	BedrockRegion    string
 	ExecutionTimeout time.Duration
 	MaxConcurrency   int
+	// EventBus is the event bus of completion events.
+	EventBus string
+	// EventsRegion is the region of EventBus: the function's own region,
+	// BedrockRegion when AWS_REGION is unset (outside Lambda).
+	EventsRegion string
+	// MetricsNamespace is the CloudWatch namespace of the handler's
+	// metrics.
+	MetricsNamespace string
+	// FunctionName is the metrics' FunctionName dimension ("local" outside
+	// Lambda).
+	FunctionName string
 }
 
 // Models is the model policy records are checked against.
@@ -79,6 +120,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		BedrockRegion:    get(EnvRegion),
 		ExecutionTimeout: DefaultExecutionTimeout,
 		MaxConcurrency:   DefaultMaxConcurrency,
+		EventBus:         get(EnvEventBus),
+		EventsRegion:     get(EnvFunctionRegion),
+		MetricsNamespace: get(EnvMetricsNamespace),
+		FunctionName:     get(EnvFunctionName),
 	}
 	switch {
 	case c.OutputBucket == "":
@@ -125,8 +170,44 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.MaxConcurrency = n
 		}
 	}
+	if c.EventBus == "" {
+		c.EventBus = DefaultEventBus
+	} else if !busPattern.MatchString(c.EventBus) {
+		bad("%s=%q is not an event bus name (1–256 letters, digits, '.', '-', '_'; a name, not an ARN)", EnvEventBus, c.EventBus)
+	}
+	if c.EventsRegion == "" {
+		c.EventsRegion = c.BedrockRegion
+	} else if !regionPattern.MatchString(c.EventsRegion) {
+		bad("%s=%q is not an AWS region name such as us-east-1", EnvFunctionRegion, c.EventsRegion)
+	}
+	if c.MetricsNamespace == "" {
+		c.MetricsNamespace = DefaultMetricsNamespace
+	} else if err := CheckMetricsNamespace(c.MetricsNamespace); err != nil {
+		bad("%s: %v", EnvMetricsNamespace, err)
+	}
+	if c.FunctionName == "" {
+		c.FunctionName = "local"
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("handler configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// CheckMetricsNamespace reports why ns cannot be a CloudWatch namespace for
+// the handler's metrics: at most 255 characters of letters, digits, space
+// and ._/#:-, and not starting with "AWS/", which CloudWatch reserves for
+// AWS services (Amazon CloudWatch user guide, "Metrics concepts").
+func CheckMetricsNamespace(ns string) error {
+	switch {
+	case strings.TrimSpace(ns) == "":
+		return fmt.Errorf("namespace %q must contain a non-blank character", ns)
+	case len(ns) > MaxMetricsNamespaceLength:
+		return fmt.Errorf("namespace %q is longer than %d characters", ns, MaxMetricsNamespaceLength)
+	case !namespacePattern.MatchString(ns):
+		return fmt.Errorf("namespace %q may contain only letters, digits, spaces and . _ / # : -", ns)
+	case strings.HasPrefix(ns, "AWS/"):
+		return fmt.Errorf("namespace %q starts with AWS/, which is reserved for AWS services", ns)
+	}
+	return nil
 }

@@ -1,0 +1,51 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestObservabilityDefaults(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{EnvOutputBucket: "my-videos", EnvRegion: "us-west-2"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EventBus != "default" || c.MetricsNamespace != "BedrockVideoPipeline" || c.FunctionName != "local" || c.EventsRegion != "us-west-2" {
+		t.Errorf("got bus %q namespace %q function %q events region %q", c.EventBus, c.MetricsNamespace, c.FunctionName, c.EventsRegion)
+	}
+}
+
+func TestObservabilitySettings(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		EnvOutputBucket: "my-videos", EnvRegion: "us-west-2",
+		EnvEventBus: "video-events", EnvMetricsNamespace: "Team/Video Pipeline",
+		EnvFunctionName: "video-handler-1a2b", EnvFunctionRegion: "eu-west-1",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EventBus != "video-events" || c.MetricsNamespace != "Team/Video Pipeline" || c.FunctionName != "video-handler-1a2b" || c.EventsRegion != "eu-west-1" {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestBadObservabilitySettings(t *testing.T) {
+	tests := []struct {
+		name, key, value, want string
+	}{
+		{"bus ARN", EnvEventBus, "arn:aws:events:us-east-1:123456789012:event-bus/x", `EVENT_BUS_NAME="arn:aws:events`},
+		{"bus too long", EnvEventBus, strings.Repeat("b", 257), "is not an event bus name"},
+		{"reserved namespace", EnvMetricsNamespace, "AWS/Lambda", "reserved for AWS services"},
+		{"namespace characters", EnvMetricsNamespace, "video$metrics", "may contain only"},
+		{"namespace length", EnvMetricsNamespace, strings.Repeat("n", 256), "longer than 255"},
+		{"function region", EnvFunctionRegion, "Ireland", `AWS_REGION="Ireland"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromEnv(env(map[string]string{EnvOutputBucket: "my-videos", tt.key: tt.value}))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
