@@ -3,6 +3,7 @@ package awsfake
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -210,8 +211,8 @@ func (e *EventBridge) acceptLocked(en putEventsEntry) putEventsResultEntry {
 		Delivered: e.buses[bus],
 	}
 	if en.Time != nil {
-		sec := int64(*en.Time)
-		ev.Time = time.Unix(sec, int64((*en.Time-float64(sec))*1e9)).UTC()
+		// Epoch seconds with a millisecond fraction, as the SDK sends it.
+		ev.Time = time.UnixMilli(int64(math.Round(*en.Time * 1000))).UTC()
 	}
 	e.events = append(e.events, ev)
 	return putEventsResultEntry{EventID: ev.ID}

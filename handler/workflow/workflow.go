@@ -17,8 +17,10 @@ import (
 
 	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
+	"github.com/bedrockvideo/pipeline/handler/completion"
 	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
+	"github.com/bedrockvideo/pipeline/handler/metrics"
 	"github.com/bedrockvideo/pipeline/handler/pollschedule"
 )
 
@@ -27,6 +29,10 @@ type Deps struct {
 	Config  config.Config
 	Bedrock *bedrockjob.Client
 	Store   *jobstore.Store
+	// Events publishes the completion event of every finished job.
+	Events *completion.Publisher
+	// Metrics writes the handler's metrics into its logs.
+	Metrics metrics.Emitter
 	// Now reads the clock; it is only called inside steps, whose results
 	// are checkpointed. Nil means time.Now.
 	Now func() time.Time
@@ -36,17 +42,23 @@ type Deps struct {
 }
 
 // NewDeps builds the AWS clients for cfg from config.LoadDefaultConfig in
-// the Bedrock region, so the standard environment applies (credentials,
-// AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_S3, ...).
+// the Bedrock region (EventBridge in the function's region), so the
+// standard environment applies (credentials,
+// AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_S3,
+// AWS_ENDPOINT_URL_EVENTBRIDGE, ...).
 func NewDeps(ctx context.Context, cfg config.Config) (Deps, error) {
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.BedrockRegion))
 	if err != nil {
 		return Deps{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	eventsCfg := awsCfg.Copy()
+	eventsCfg.Region = cfg.EventsRegion
 	return Deps{
 		Config:  cfg,
 		Bedrock: bedrockjob.NewFromConfig(awsCfg),
 		Store:   jobstore.NewFromConfig(awsCfg, cfg.OutputBucket),
+		Events:  completion.NewFromConfig(eventsCfg, cfg.EventBus),
+		Metrics: MetricsEmitter(cfg),
 	}, nil
 }
 

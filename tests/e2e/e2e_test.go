@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
+	"github.com/bedrockvideo/pipeline/handler/metrics"
 )
 
 const bucket = "e2e-videos"
@@ -54,6 +56,7 @@ func TestMain(m *testing.M) {
 type fakes struct {
 	bedrock *awsfake.Bedrock
 	s3      *awsfake.S3
+	events  *awsfake.EventBridge
 	env     []string
 }
 
@@ -61,9 +64,15 @@ func newFakes(t *testing.T) *fakes {
 	b := awsfake.NewBedrock(t, jobspec.KnownModels()...)
 	s := awsfake.NewS3(t, bucket)
 	b.WriteOutputTo(s)
-	return &fakes{bedrock: b, s3: s, env: []string{
+	eb := awsfake.NewEventBridge(t, "video-events")
+	return &fakes{bedrock: b, s3: s, events: eb, env: []string{
 		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + b.URL(),
 		"AWS_ENDPOINT_URL_S3=" + s.URL(),
+		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + eb.URL(),
+		"AWS_REGION=eu-west-1",
+		"AWS_LAMBDA_FUNCTION_NAME=video-handler",
+		"EVENT_BUS_NAME=video-events",
+		"METRICS_NAMESPACE=E2E/Video",
 		"OUTPUT_BUCKET_NAME=" + bucket,
 		"BEDROCK_MODEL_ID=amazon.nova-reel-v1:1",
 		"BEDROCK_REGION=us-east-1",
@@ -160,6 +169,39 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	}
 	if jsonLines == 0 {
 		t.Errorf("no JSON log lines with a messageId:\n%s", res.Logs)
+	}
+
+	// One completion event per finished record on the configured bus, and
+	// valid EMF lines in the configured namespace.
+	types := map[string]string{}
+	for _, ev := range f.events.Events() {
+		var d jobstore.Result
+		if err := json.Unmarshal(ev.Detail, &d); err != nil || ev.Bus != "video-events" || !ev.Delivered {
+			t.Errorf("event %+v: %v", ev, err)
+		}
+		if _, dup := types[d.MessageID]; dup {
+			t.Errorf("second event for %s", d.MessageID)
+		}
+		types[d.MessageID] = ev.DetailType
+	}
+	if want := map[string]string{"nova": "Video Generation Succeeded", "luma": "Video Generation Succeeded", "invalid": "Video Generation Failed"}; !maps.Equal(types, want) {
+		t.Errorf("events %v, want %v", types, want)
+	}
+	docs, err := metrics.DecodeLog([]byte(res.Logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]float64{}
+	for _, d := range docs {
+		if d.Namespace != "E2E/Video" || d.Root["FunctionName"] != "video-handler" {
+			t.Errorf("EMF document %q %v", d.Namespace, d.Root["FunctionName"])
+		}
+		for name, v := range d.Values {
+			counts[name] += v
+		}
+	}
+	if counts[metrics.JobsStarted] != 2 || counts[metrics.JobsSucceeded] != 2 || counts[metrics.JobsFailed] != 1 {
+		t.Errorf("metric sums %v", counts)
 	}
 }
 
