@@ -172,8 +172,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.EventBus == "" {
 		c.EventBus = DefaultEventBus
-	} else if !busPattern.MatchString(c.EventBus) {
-		bad("%s=%q is not an event bus name (1–256 letters, digits, '.', '-', '_'; a name, not an ARN)", EnvEventBus, c.EventBus)
+	} else if err := CheckEventBusName(c.EventBus); err != nil {
+		bad("%s: %v", EnvEventBus, err)
 	}
 	if c.EventsRegion == "" {
 		c.EventsRegion = c.BedrockRegion
@@ -192,6 +192,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("handler configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// CheckEventBusName reports why name cannot name the event bus of
+// completion events: 1–256 letters, digits, '.', '-' and '_' (a name, not
+// an ARN).
+func CheckEventBusName(name string) error {
+	if !busPattern.MatchString(name) {
+		return fmt.Errorf("%q is not an event bus name (1–256 letters, digits, '.', '-', '_'; a name, not an ARN)", name)
+	}
+	return nil
 }
 
 // CheckMetricsNamespace reports why ns cannot be a CloudWatch namespace for

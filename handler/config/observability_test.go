@@ -33,7 +33,7 @@ func TestBadObservabilitySettings(t *testing.T) {
 	tests := []struct {
 		name, key, value, want string
 	}{
-		{"bus ARN", EnvEventBus, "arn:aws:events:us-east-1:123456789012:event-bus/x", `EVENT_BUS_NAME="arn:aws:events`},
+		{"bus ARN", EnvEventBus, "arn:aws:events:us-east-1:123456789012:event-bus/x", `EVENT_BUS_NAME: "arn:aws:events`},
 		{"bus too long", EnvEventBus, strings.Repeat("b", 257), "is not an event bus name"},
 		{"reserved namespace", EnvMetricsNamespace, "AWS/Lambda", "reserved for AWS services"},
 		{"namespace characters", EnvMetricsNamespace, "video$metrics", "may contain only"},

@@ -41,8 +41,9 @@ func TestEveryResourceIsAChildOfTheComponent(t *testing.T) {
 	}
 	wantCounts := map[string]int{
 		typeBucket: 1, typePAB: 1, typeOwnership: 1, typeSSE: 1, typeLifecycle: 1, typeBucketPol: 1,
-		typeQueue: 2, typeRole: 1, typeRolePolicy: 3, typeAttachment: 1,
+		typeQueue: 2, typeRole: 1, typeRolePolicy: 4, typeAttachment: 1,
 		typeLogGroup: 1, typeFunction: 1, typeAlias: 1, typeESM: 1,
+		typeTopic: 1, typeAlarm: 3, typeDashboard: 1,
 	}
 	for typ, want := range wantCounts {
 		if got := len(d.byType(typ)); got != want {
@@ -399,6 +400,8 @@ func TestDurableFunction(t *testing.T) {
 				"BEDROCK_REGION":                    s.BedrockRegion,
 				"DURABLE_EXECUTION_TIMEOUT_SECONDS": strconv.Itoa(s.DurableExecutionTimeoutSeconds),
 				"ALLOWED_MODEL_IDS":                 strings.Join(s.ModelIDs(), ","),
+				"EVENT_BUS_NAME":                    s.EventBusName,
+				"METRICS_NAMESPACE":                 s.MetricsNamespace,
 			}
 			if len(env) != len(wantEnv) {
 				t.Errorf("environment = %v, want exactly %v", env, wantEnv)
@@ -531,7 +534,7 @@ func TestProgramExportsStackOutputs(t *testing.T) {
 		}
 		return true
 	})
-	want := []string{"bucketName", "deadLetterQueueUrl", "functionAliasArn", "functionName", "queueUrl"}
+	want := []string{"alarmTopicArn", "bucketName", "dashboardUrl", "deadLetterQueueUrl", "functionAliasArn", "functionName", "queueUrl"}
 	if !slices.Equal(sorted(got), want) {
 		t.Errorf("main.go exports %v, want %v", got, want)
 	}
