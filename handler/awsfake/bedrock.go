@@ -13,8 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
+
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
 // Bedrock job statuses, as the API spells them.
@@ -31,7 +32,10 @@ const (
 	OpListAsyncInvokes = "ListAsyncInvokes"
 )
 
-// EndOfLifeMessage is what Bedrock answers for a retired model version.
+// EndOfLifeMessage is what Bedrock answers, with ResourceNotFoundException,
+// for a model version past its end of life (seen for retired Bedrock models
+// in 2026; the Bedrock "Model lifecycle" page says calls to a model past its
+// end-of-life date fail).
 const EndOfLifeMessage = "This model version has reached the end of its life. Please refer to the AWS documentation for more details."
 
 // tokenPattern is the documented pattern of an async-invoke
@@ -73,7 +77,9 @@ type Bedrock struct {
 	server *httptest.Server
 	faults faults
 
-	// Region and Account appear in ARNs.
+	// Region is the Bedrock region the fake plays (default: the catalogue's
+	// default region); a catalogue model not served there is refused as
+	// Bedrock refuses it. Region and Account appear in ARNs.
 	Region, Account string
 	// MaxPageSize caps ListAsyncInvokes pages below the client's
 	// maxResults (0: no cap), to exercise pagination.
@@ -88,7 +94,6 @@ type Bedrock struct {
 	lifecycleF func(modelID string, input json.RawMessage) Lifecycle
 	reject     func(modelID string, input json.RawMessage) (Fault, bool)
 	models     []string
-	endOfLife  map[string]string // model → message
 	output     *S3
 	now        func() time.Time
 	seq        int
@@ -97,16 +102,21 @@ type Bedrock struct {
 // NewBedrock starts a fake that accepts the given model ids (any id when
 // none are given); it is closed when the test ends. New jobs complete after
 // two in-progress checks unless SetLifecycle says otherwise.
-func NewBedrock(t testing.TB, models ...string) *Bedrock {
+//
+// Models of the catalogue (package videomodels) follow its rules at the
+// fake's clock (SetClock; the real time by default): past its end of life
+// a model is answered ResourceNotFoundException with EndOfLifeMessage, in a
+// region that does not serve it ValidationException, and Luma Ray2 requests
+// are checked against its documented schema.
+func NewBedrock(t interface{ Cleanup(func()) }, models ...string) *Bedrock {
 	b := &Bedrock{
-		Region:     "us-east-1",
+		Region:     videomodels.DefaultRegion(),
 		Account:    "123456789012",
 		jobs:       map[string]*Job{},
 		byToken:    map[string]string{},
 		startCalls: map[string]int{},
 		lifecycle:  Lifecycle{InProgressChecks: 2},
 		models:     models,
-		endOfLife:  map[string]string{},
 		now:        func() time.Time { return time.Now().UTC() },
 	}
 	b.server = httptest.NewServer(http.HandlerFunc(b.serve))
@@ -149,12 +159,20 @@ func (b *Bedrock) WriteOutputTo(s *S3) {
 	b.output = s
 }
 
-// SetEndOfLife makes StartAsyncInvoke for model fail as Bedrock does for a
-// retired model version: ResourceNotFoundException with EndOfLifeMessage.
-func (b *Bedrock) SetEndOfLife(model string) {
+// SetClock sets the fake's clock: submission and end times, and the date
+// at which the catalogue decides whether a model is past its end of life.
+func (b *Bedrock) SetClock(now func() time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.endOfLife[model] = EndOfLifeMessage
+	b.now = now
+}
+
+// ClockFrom returns a clock that reads start now and advances in real
+// time, for tests that play at another date (for example before Nova
+// Reel's end of life).
+func ClockFrom(start time.Time) func() time.Time {
+	base := time.Now()
+	return func() time.Time { return start.Add(time.Since(base)).UTC() }
 }
 
 // Inject makes the next calls of op answer with fs, in order.
@@ -312,13 +330,25 @@ func (b *Bedrock) start(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if msg, ok := b.endOfLife[req.ModelID]; ok {
-		writeJSONError(w, http.StatusNotFound, "ResourceNotFoundException", msg)
-		return
-	}
 	if len(b.models) > 0 && !slices.Contains(b.models, req.ModelID) {
 		writeJSONError(w, http.StatusBadRequest, "ValidationException", "The provided model identifier is invalid.")
 		return
+	}
+	if m, ok := videomodels.Lookup(req.ModelID); ok {
+		switch {
+		case !m.AvailableAt(b.now()):
+			writeJSONError(w, http.StatusNotFound, "ResourceNotFoundException", EndOfLifeMessage)
+			return
+		case !m.ServedIn(b.Region):
+			writeJSONError(w, http.StatusBadRequest, "ValidationException", "The provided model identifier is invalid.")
+			return
+		}
+		if m.ID == videomodels.LumaRay2 {
+			if problem := checkLumaInput(obj); problem != "" {
+				writeJSONError(w, http.StatusBadRequest, "ValidationException", problem)
+				return
+			}
+		}
 	}
 	canonical := canonicalRequest(req.ModelID, obj, req.OutputDataConfig.S3OutputDataConfig.S3URI)
 	if arn, ok := b.byToken[req.ClientRequestToken]; ok && req.ClientRequestToken != "" {
@@ -405,10 +435,22 @@ func (b *Bedrock) finishLocked(job *Job, status, message string) {
 	job.EndTime = b.now()
 	if status == StatusCompleted && b.output != nil {
 		if bucket, prefix, ok := splitS3URI(job.OutputS3URI); ok {
-			key := strings.TrimSuffix(prefix, "/") + "/" + job.ID + "/output.mp4"
-			b.output.Put(bucket, strings.TrimPrefix(key, "/"), []byte("fake mp4 of "+job.InvocationArn), "video/mp4")
+			key := strings.TrimPrefix(strings.TrimSuffix(prefix, "/")+"/"+OutputKey(job.ModelID, job.ID), "/")
+			b.output.Put(bucket, key, []byte("fake mp4 of "+job.InvocationArn), "video/mp4")
 		}
 	}
+}
+
+// OutputKey is where, under a job's output URI, the fake writes the video
+// of a completed job: <invocationId>/output.mp4 for Amazon Nova Reel (Nova
+// user guide); for other models, whose layout Bedrock does not document,
+// a name that is deliberately not that, so only a reader that lists the
+// output prefix finds it.
+func OutputKey(modelID, invocationID string) string {
+	if strings.HasPrefix(modelID, "amazon.nova-reel") {
+		return invocationID + "/output.mp4"
+	}
+	return "generations/" + invocationID + "-video.mp4"
 }
 
 // summary renders a job as GetAsyncInvoke and ListAsyncInvokes do.

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -24,6 +23,8 @@ const (
 	OpGetObject  = "GetObject"
 	OpPutObject  = "PutObject"
 	OpHeadObject = "HeadObject"
+	// OpListObjectsV2 is GET /{bucket}?list-type=2.
+	OpListObjectsV2 = "ListObjectsV2"
 )
 
 // Object is a stored S3 object.
@@ -49,11 +50,15 @@ type S3 struct {
 	objects  map[string]Object // "bucket/key"
 	denyList []string          // "bucket/prefix"
 	puts     map[string]int
+
+	// MaxListKeys caps ListObjectsV2 pages below the request's max-keys
+	// (0: S3's own cap of 1000), to exercise pagination.
+	MaxListKeys int
 }
 
 // NewS3 starts a fake holding the given (empty) buckets; it is closed when
 // the test ends.
-func NewS3(t testing.TB, buckets ...string) *S3 {
+func NewS3(t interface{ Cleanup(func()) }, buckets ...string) *S3 {
 	s := &S3{buckets: map[string]bool{}, objects: map[string]Object{}, puts: map[string]int{}}
 	for _, b := range buckets {
 		s.buckets[b] = true
@@ -135,8 +140,10 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	var op string
 	switch {
+	case key == "" && r.Method == http.MethodGet && r.URL.Query().Has("list-type"):
+		op = OpListObjectsV2
 	case key == "" || len(r.URL.Query()) > 0 && r.URL.Query().Get("x-id") == "":
-		writeXMLError(w, http.StatusNotImplemented, "NotImplemented", "This fake serves only PutObject, GetObject and HeadObject with path-style addressing.", "")
+		writeXMLError(w, http.StatusNotImplemented, "NotImplemented", "This fake serves only PutObject, GetObject, HeadObject and ListObjectsV2 with path-style addressing.", "")
 		return
 	case r.Method == http.MethodPut:
 		op = OpPutObject
@@ -167,6 +174,8 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch op {
+	case OpListObjectsV2:
+		s.listObjects(w, r, bucket)
 	case OpPutObject:
 		s.putObject(w, r, bucket, key)
 	default:

@@ -197,15 +197,9 @@ func (c *Client) FindByToken(ctx context.Context, token string, since time.Time)
 }
 
 // InvocationID is the last segment of an invocation ARN
-// (arn:aws:bedrock:<region>:<account>:async-invoke/<id>), the folder
-// Bedrock writes the job's output to.
+// (arn:aws:bedrock:<region>:<account>:async-invoke/<id>), the folder Amazon
+// Nova Reel writes the job's output to.
 func InvocationID(arn string) string { return arn[strings.LastIndexByte(arn, '/')+1:] }
-
-// VideoURI is where a completed job's video is: <outputURI>/<invocation
-// id>/output.mp4.
-func VideoURI(outputURI, arn string) string {
-	return strings.TrimSuffix(outputURI, "/") + "/" + InvocationID(arn) + "/output.mp4"
-}
 
 func outputURI(cfg types.AsyncInvokeOutputDataConfig) string {
 	if s3, ok := cfg.(*types.AsyncInvokeOutputDataConfigMemberS3OutputDataConfig); ok {

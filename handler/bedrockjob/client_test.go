@@ -11,20 +11,28 @@ import (
 
 	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/handler/awsfake"
+	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 )
 
 const testOutputURI = "s3://videos-bucket/videos/msg-1"
 
+// fakeStart is the date the Bedrock fake's clock starts at.
+var fakeStart = time.Date(2026, time.September, 1, 12, 0, 0, 0, time.UTC)
+
 func newClient(t *testing.T) (*Client, *awsfake.Bedrock) {
 	t.Helper()
 	fake := awsfake.NewBedrock(t, jobspec.KnownModels()...)
+	// These tests drive Amazon Nova Reel, in us-east-1, before its end of
+	// life.
+	fake.Region = "us-east-1"
+	fake.SetClock(awsfake.ClockFrom(fakeStart))
 	return NewFromConfig(awsfake.ClientConfig(fake.URL())), fake
 }
 
 func request(t *testing.T, body string) StartRequest {
 	t.Helper()
-	job, err := jobspec.Parse(body, jobspec.Models{Default: jobspec.NovaReelV11})
+	job, err := jobspec.Parse(body, jobspec.Policy{Default: jobspec.NovaReelV11})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +91,8 @@ func TestStartAndFollowAJob(t *testing.T) {
 			t.Error("completed job without end time")
 		}
 	}
-	if got := VideoURI(testOutputURI, started.InvocationArn); got != testOutputURI+"/"+jobs[0].ID+"/output.mp4" {
-		t.Errorf("video URI %s", got)
+	if got := InvocationID(started.InvocationArn); got != jobs[0].ID {
+		t.Errorf("invocation id %s, want %s", got, jobs[0].ID)
 	}
 }
 
@@ -124,7 +132,7 @@ func TestConflictIsResolvedByToken(t *testing.T) {
 		fake.AddJob(ClientRequestToken("other-"+string(rune('a'+i))), jobspec.NovaReelV11, "s3://b/x", json.RawMessage(`{}`))
 	}
 	changed := request(t, `{"prompt":"y"}`)
-	got, err := c.Start(ctx, changed, time.Now().Add(-time.Hour))
+	got, err := c.Start(ctx, changed, fakeStart.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +147,7 @@ func TestConflictIsResolvedByToken(t *testing.T) {
 func TestConflictWithoutAJob(t *testing.T) {
 	c, fake := newClient(t)
 	fake.Inject(awsfake.OpStartAsyncInvoke, awsfake.BedrockFault("ConflictException", "token in use"))
-	_, err := c.Start(context.Background(), request(t, `{"prompt":"x"}`), time.Now().Add(-time.Hour))
+	_, err := c.Start(context.Background(), request(t, `{"prompt":"x"}`), fakeStart.Add(-time.Hour))
 	var e *Error
 	if !errors.As(err, &e) || e.Code != CodeTokenNotFound || e.Retryable {
 		t.Fatalf("got %v", err)
@@ -188,9 +196,9 @@ func TestErrorClassification(t *testing.T) {
 
 func TestEndOfLifeNamesTheSettings(t *testing.T) {
 	c, fake := newClient(t)
-	fake.SetEndOfLife(jobspec.NovaReelV11)
+	fake.SetClock(awsfake.ClockFrom(time.Date(2026, time.September, 30, 0, 0, 0, 0, time.UTC)))
 	_, err := c.Start(context.Background(), request(t, `{"prompt":"x"}`), time.Time{})
-	for _, want := range []string{"amazon.nova-reel-v1:1", "end of life", "BEDROCK_MODEL_ID", "ALLOWED_MODEL_IDS"} {
+	for _, want := range []string{"amazon.nova-reel-v1:1", "end of life", "use luma.ray-v2:0 in us-west-2", config.EnvModelID, config.EnvRegion, config.EnvAllowedModels} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}

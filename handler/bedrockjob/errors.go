@@ -12,6 +12,8 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/bedrockvideo/pipeline/durable"
+	"github.com/bedrockvideo/pipeline/handler/config"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
 // Error codes this package gives errors that do not come from Bedrock.
@@ -112,12 +114,15 @@ func isEndOfLife(msg string) bool {
 		strings.Contains(m, "marked by provider as legacy")
 }
 
+// endOfLife names the model, Bedrock's answer, the catalogue's replacement
+// and the settings to change.
 func endOfLife(op, model, code, msg string, err error) *Error {
 	return &Error{
 		Op:   op,
 		Code: CodeModelEndOfLife,
 		Message: fmt.Sprintf("model %s is past its end of life on Amazon Bedrock and can no longer be invoked (Bedrock said %s: %q); "+
-			"set BEDROCK_MODEL_ID, and ALLOWED_MODEL_IDS if jobs name models, to an active video model", model, code, msg),
+			"%s: set %s and %s (and %s if jobs name models)",
+			model, code, msg, videomodels.Replacement(), config.EnvModelID, config.EnvRegion, config.EnvAllowedModels),
 		Err: err,
 	}
 }

@@ -1,5 +1,10 @@
-// Package config reads the video handler's settings from its environment
-// and rejects bad ones with a message that names the variable and the rule.
+// Package config is the settings contract between the deployment and the
+// video handler: it owns the name, default and limit of every environment
+// variable the function reads, reads them (FromEnv, FromEnviron) with a
+// message naming the variable and the rule for every bad one, and writes
+// them (Config.Environ) so the deployment builds the function's
+// environment from typed values and never spells a name itself. It also
+// owns the bucket layout both sides rely on and the job body limit.
 package config
 
 import (
@@ -11,60 +16,104 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bedrockvideo/pipeline/handler/jobspec"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
-// Environment variables the handler reads.
+// Environment variables the handler reads. No other file spells them.
 const (
-	// EnvOutputBucket (required) names the bucket that receives job.json,
-	// result.json and the videos, under videos/<messageId>/.
+	// EnvOutputBucket (required) names the pipeline's bucket: job.json,
+	// result.json and the videos go under OutputPrefix, input images are
+	// read from under InputPrefix.
 	EnvOutputBucket = "OUTPUT_BUCKET_NAME"
-	// EnvModelID is the model of jobs that name none (default
-	// amazon.nova-reel-v1:1).
+	// EnvModelID is the model of jobs that name none (default: the
+	// catalogue's live model, videomodels.Default).
 	EnvModelID = "BEDROCK_MODEL_ID"
 	// EnvAllowedModels is a comma-separated list of models a job may name
 	// (default: only BEDROCK_MODEL_ID, which is always allowed).
 	EnvAllowedModels = "ALLOWED_MODEL_IDS"
-	// EnvRegion is where Bedrock is called and the bucket lives (default
-	// us-east-1).
+	// EnvRegion is where Bedrock is called and the bucket lives (default:
+	// the first region that serves BEDROCK_MODEL_ID).
 	EnvRegion = "BEDROCK_REGION"
 	// EnvExecutionTimeout is the durable execution timeout in seconds the
-	// function is configured with, 1–900 (default 900, the limit for an
-	// SQS event source, which waits for the whole execution).
+	// function is configured with, MinExecutionTimeout–MaxExecutionTimeout
+	// (default DefaultExecutionTimeout).
 	EnvExecutionTimeout = "DURABLE_EXECUTION_TIMEOUT_SECONDS"
 	// EnvMaxConcurrency bounds how many records of a batch are processed
-	// at once, 1–100 (default 10).
+	// at once, 1–MaxMaxConcurrency (default DefaultMaxConcurrency).
 	EnvMaxConcurrency = "MAX_CONCURRENT_RECORDS"
 	// EnvEventBus names the EventBridge event bus, in the function's
 	// region, that receives one completion event per finished job
-	// (default: the account's default bus).
+	// (default DefaultEventBus, the account's default bus).
 	EnvEventBus = "EVENT_BUS_NAME"
 	// EnvMetricsNamespace is the CloudWatch namespace of the metrics the
 	// handler writes into its logs in embedded metric format (default
-	// BedrockVideoPipeline).
+	// DefaultMetricsNamespace).
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
-	// EnvFunctionName is set by Lambda to the function's name; metrics
-	// carry it as their FunctionName dimension so stacks sharing a
-	// namespace stay apart.
+)
+
+// Variables Lambda sets in every function's environment; the handler reads
+// them, the deployment cannot set them (they are reserved).
+const (
+	// EnvFunctionName is the function's name; metrics carry it as their
+	// FunctionName dimension so stacks sharing a namespace stay apart.
 	EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
-	// EnvFunctionRegion is set by Lambda to the function's region, where
-	// the event bus is.
+	// EnvFunctionRegion is the function's region, where the event bus is.
 	EnvFunctionRegion = "AWS_REGION"
 )
 
-// Defaults.
+// Variables lists every environment variable the handler reads, in the
+// order Environ documents them.
+func Variables() []string {
+	return []string{EnvOutputBucket, EnvModelID, EnvAllowedModels, EnvRegion, EnvExecutionTimeout, EnvMaxConcurrency,
+		EnvEventBus, EnvMetricsNamespace}
+}
+
+// Defaults and limits of the settings.
 const (
-	DefaultRegion           = "us-east-1"
-	DefaultExecutionTimeout = 900 * time.Second
+	// MinExecutionTimeout and MaxExecutionTimeout bound the durable
+	// execution timeout. An SQS event source mapping invokes a durable
+	// function synchronously and waits for the whole execution, which
+	// Lambda limits to 15 minutes (Lambda developer guide, "Invoking
+	// durable functions" and "Event source mappings with durable
+	// functions").
+	MinExecutionTimeout     = 1 * time.Second
 	MaxExecutionTimeout     = 900 * time.Second
-	DefaultMaxConcurrency   = 10
-	MaxMaxConcurrency       = 100
-	DefaultEventBus         = "default"
+	DefaultExecutionTimeout = 900 * time.Second
+	// DefaultMaxConcurrency and MaxMaxConcurrency bound the records of a
+	// batch processed at once (SQS batches hold at most 10 records for a
+	// standard queue with a batching window of 0).
+	DefaultMaxConcurrency = 10
+	MaxMaxConcurrency     = 100
+	// DefaultEventBus is the account's default event bus.
+	DefaultEventBus = "default"
+	// DefaultMetricsNamespace is the namespace of the handler's metrics
+	// when none is set.
 	DefaultMetricsNamespace = "BedrockVideoPipeline"
 	// MaxMetricsNamespaceLength is CloudWatch's limit on a namespace
 	// (Amazon CloudWatch API reference, PutMetricData: Namespace, 1–255
 	// characters).
 	MaxMetricsNamespaceLength = 255
+	// LocalFunctionName is the FunctionName dimension outside Lambda.
+	LocalFunctionName = "local"
+)
+
+// MaxJobBodyBytes is the largest job body: 1 MiB, the largest message SQS
+// accepts ("Amazon SQS message quotas": 1,048,576 bytes; SetQueueAttributes
+// MaximumMessageSize 1,024–1,048,576). The deployment sets the queues'
+// maxMessageSize to it; the handler refuses longer bodies.
+const MaxJobBodyBytes = 1 << 20
+
+// Bucket layout shared by the deployment (its IAM grants) and the handler.
+const (
+	// OutputPrefix holds everything the handler and Bedrock write:
+	// videos/<messageId>/job.json, result.json and Bedrock's output. The
+	// function may read, write and list it.
+	OutputPrefix = "videos/"
+	// InputPrefix is where jobs put the images they reference by S3 URI
+	// (s3://<bucket>/inputs/...). Bedrock reads an s3Location with the
+	// caller's identity, so the function may read this prefix and nothing
+	// else outside OutputPrefix.
+	InputPrefix = "inputs/"
 )
 
 var (
@@ -83,36 +132,108 @@ var (
 
 // Config is the handler's validated configuration.
 type Config struct {
-	OutputBucket     string
-	DefaultModel     string
-	AllowedModels    []string
-	BedrockRegion    string
+	// OutputBucket is the pipeline's bucket (EnvOutputBucket).
+	OutputBucket string
+	// DefaultModel is the model of jobs that name none (EnvModelID).
+	DefaultModel string
+	// AllowedModels are the models a job may name, sorted; FromEnv always
+	// includes DefaultModel (EnvAllowedModels).
+	AllowedModels []string
+	// BedrockRegion is where Bedrock is called and the bucket lives
+	// (EnvRegion).
+	BedrockRegion string
+	// ExecutionTimeout is the durable execution timeout
+	// (EnvExecutionTimeout).
 	ExecutionTimeout time.Duration
-	MaxConcurrency   int
-	// EventBus is the event bus of completion events.
+	// MaxConcurrency bounds the records processed at once
+	// (EnvMaxConcurrency).
+	MaxConcurrency int
+	// EventBus is the event bus of completion events (EnvEventBus).
 	EventBus string
-	// EventsRegion is the region of EventBus: the function's own region,
-	// BedrockRegion when AWS_REGION is unset (outside Lambda).
-	EventsRegion string
 	// MetricsNamespace is the CloudWatch namespace of the handler's
-	// metrics.
+	// metrics (EnvMetricsNamespace).
 	MetricsNamespace string
-	// FunctionName is the metrics' FunctionName dimension ("local" outside
-	// Lambda).
+	// EventsRegion is the region of EventBus: the function's own
+	// (EnvFunctionRegion), BedrockRegion outside Lambda. Not part of
+	// Environ: Lambda sets it.
+	EventsRegion string
+	// FunctionName is the metrics' FunctionName dimension
+	// (EnvFunctionName, LocalFunctionName outside Lambda). Not part of
+	// Environ: Lambda sets it.
 	FunctionName string
 }
 
-// Models is the model policy records are checked against.
-func (c Config) Models() jobspec.Models {
-	return jobspec.Models{Default: c.DefaultModel, Allowed: c.AllowedModels}
+// Defaults returns the configuration an environment holding only
+// OUTPUT_BUCKET_NAME=bucket gives: the catalogue's live model in its
+// region, the longest execution timeout, 10 records at once.
+func Defaults(bucket string) Config {
+	m := videomodels.Default()
+	return Config{
+		OutputBucket:     bucket,
+		DefaultModel:     m.ID,
+		AllowedModels:    []string{m.ID},
+		BedrockRegion:    m.Regions[0],
+		ExecutionTimeout: DefaultExecutionTimeout,
+		MaxConcurrency:   DefaultMaxConcurrency,
+		EventBus:         DefaultEventBus,
+		MetricsNamespace: DefaultMetricsNamespace,
+		EventsRegion:     m.Regions[0],
+		FunctionName:     LocalFunctionName,
+	}
+}
+
+// ModelIDs returns the models the function may invoke: AllowedModels and
+// DefaultModel, sorted and without duplicates.
+func (c Config) ModelIDs() []string {
+	ids := slices.Clone(c.AllowedModels)
+	if c.DefaultModel != "" {
+		ids = append(ids, c.DefaultModel)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// Environ renders c as the function's environment: every variable of
+// Variables, so the deployed function never depends on a default that
+// might change. FromEnviron(c.Environ()) returns c for any valid c whose
+// AllowedModels equals c.ModelIDs().
+func (c Config) Environ() map[string]string {
+	return map[string]string{
+		EnvOutputBucket:     c.OutputBucket,
+		EnvModelID:          c.DefaultModel,
+		EnvAllowedModels:    strings.Join(c.ModelIDs(), ","),
+		EnvRegion:           c.BedrockRegion,
+		EnvExecutionTimeout: strconv.FormatInt(int64(c.ExecutionTimeout/time.Second), 10),
+		EnvMaxConcurrency:   strconv.Itoa(c.MaxConcurrency),
+		EnvEventBus:         c.EventBus,
+		EnvMetricsNamespace: c.MetricsNamespace,
+	}
+}
+
+// Validate reports what FromEnviron would refuse in c.Environ().
+func (c Config) Validate() error {
+	_, err := FromEnviron(c.Environ())
+	return err
+}
+
+// FromEnviron reads the configuration from an environment map.
+func FromEnviron(env map[string]string) (Config, error) {
+	return FromEnv(func(name string) string { return env[name] })
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in
-// production). It reports every bad setting at once.
+// production). It reports every bad setting at once, each naming the
+// variable and the rule.
+//
+// Models must be in the catalogue and served in the Bedrock region. A
+// model past its end of life is accepted here: Bedrock's own answer at run
+// time marks each job FAILED with error type ModelEndOfLife, which keeps
+// the reason next to every job instead of failing the function's start.
 func FromEnv(getenv func(string) string) (Config, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	known := strings.Join(videomodels.IDs(), ", ")
 
 	c := Config{
 		OutputBucket:     get(EnvOutputBucket),
@@ -121,8 +242,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		ExecutionTimeout: DefaultExecutionTimeout,
 		MaxConcurrency:   DefaultMaxConcurrency,
 		EventBus:         get(EnvEventBus),
-		EventsRegion:     get(EnvFunctionRegion),
 		MetricsNamespace: get(EnvMetricsNamespace),
+		EventsRegion:     get(EnvFunctionRegion),
 		FunctionName:     get(EnvFunctionName),
 	}
 	switch {
@@ -131,33 +252,56 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	case !bucketPattern.MatchString(c.OutputBucket):
 		bad("%s=%q is not a valid S3 bucket name (3–63 lowercase letters, digits, dots and hyphens)", EnvOutputBucket, c.OutputBucket)
 	}
+	defaultKnown := true
 	if c.DefaultModel == "" {
-		c.DefaultModel = jobspec.DefaultModel
-	} else if !jobspec.IsKnownModel(c.DefaultModel) {
-		bad("%s=%q is not a model this handler supports; supported: %s", EnvModelID, c.DefaultModel, strings.Join(jobspec.KnownModels(), ", "))
+		c.DefaultModel = videomodels.Default().ID
+	} else if !videomodels.Known(c.DefaultModel) {
+		defaultKnown = false
+		bad("%s=%q is not a model this handler supports; supported: %s", EnvModelID, c.DefaultModel, known)
 	}
 	for _, id := range strings.Split(get(EnvAllowedModels), ",") {
 		id = strings.TrimSpace(id)
 		switch {
 		case id == "" || slices.Contains(c.AllowedModels, id):
-		case !jobspec.IsKnownModel(id):
-			bad("%s lists %q, which is not a model this handler supports; supported: %s", EnvAllowedModels, id, strings.Join(jobspec.KnownModels(), ", "))
+		case !videomodels.Known(id):
+			bad("%s lists %q, which is not a model this handler supports; supported: %s", EnvAllowedModels, id, known)
 		default:
 			c.AllowedModels = append(c.AllowedModels, id)
 		}
 	}
-	if !slices.Contains(c.AllowedModels, c.DefaultModel) {
-		c.AllowedModels = append(c.AllowedModels, c.DefaultModel)
+	if defaultKnown {
+		c.AllowedModels = c.ModelIDs()
+	} else {
+		slices.Sort(c.AllowedModels)
 	}
-	if c.BedrockRegion == "" {
-		c.BedrockRegion = DefaultRegion
-	} else if !regionPattern.MatchString(c.BedrockRegion) {
-		bad("%s=%q is not an AWS region name such as us-east-1", EnvRegion, c.BedrockRegion)
+
+	switch {
+	case c.BedrockRegion == "" && defaultKnown:
+		m, _ := videomodels.Lookup(c.DefaultModel)
+		c.BedrockRegion = m.Regions[0]
+	case c.BedrockRegion == "":
+		bad("%s is required when %s is not a known model", EnvRegion, EnvModelID)
+	case !regionPattern.MatchString(c.BedrockRegion):
+		bad("%s=%q is not an AWS region name such as us-west-2", EnvRegion, c.BedrockRegion)
+	}
+	if regionPattern.MatchString(c.BedrockRegion) {
+		for _, id := range c.AllowedModels {
+			m, _ := videomodels.Lookup(id)
+			if !m.ServedIn(c.BedrockRegion) {
+				name := EnvAllowedModels
+				if id == c.DefaultModel {
+					name = EnvModelID
+				}
+				bad("%s: %s is served by Amazon Bedrock only in %s, but %s=%q; %s",
+					name, id, strings.Join(m.Regions, ", "), EnvRegion, c.BedrockRegion, videomodels.Replacement())
+			}
+		}
 	}
 	if v := get(EnvExecutionTimeout); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || time.Duration(n)*time.Second > MaxExecutionTimeout {
-			bad("%s=%q must be a whole number of seconds from 1 to 900 (an SQS event source waits for the whole execution, at most 15 minutes)", EnvExecutionTimeout, v)
+		if err != nil || time.Duration(n)*time.Second < MinExecutionTimeout || time.Duration(n)*time.Second > MaxExecutionTimeout {
+			bad("%s=%q must be a whole number of seconds from %d to %d (an SQS event source waits for the whole execution, at most 15 minutes)",
+				EnvExecutionTimeout, v, int(MinExecutionTimeout/time.Second), int(MaxExecutionTimeout/time.Second))
 		} else {
 			c.ExecutionTimeout = time.Duration(n) * time.Second
 		}
@@ -175,18 +319,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	} else if err := CheckEventBusName(c.EventBus); err != nil {
 		bad("%s: %v", EnvEventBus, err)
 	}
-	if c.EventsRegion == "" {
-		c.EventsRegion = c.BedrockRegion
-	} else if !regionPattern.MatchString(c.EventsRegion) {
-		bad("%s=%q is not an AWS region name such as us-east-1", EnvFunctionRegion, c.EventsRegion)
-	}
 	if c.MetricsNamespace == "" {
 		c.MetricsNamespace = DefaultMetricsNamespace
 	} else if err := CheckMetricsNamespace(c.MetricsNamespace); err != nil {
 		bad("%s: %v", EnvMetricsNamespace, err)
 	}
+	if c.EventsRegion == "" {
+		c.EventsRegion = c.BedrockRegion
+	} else if !regionPattern.MatchString(c.EventsRegion) {
+		bad("%s=%q is not an AWS region name such as us-east-1", EnvFunctionRegion, c.EventsRegion)
+	}
 	if c.FunctionName == "" {
-		c.FunctionName = "local"
+		c.FunctionName = LocalFunctionName
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("handler configuration: %w", errors.Join(errs...))

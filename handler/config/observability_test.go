@@ -6,7 +6,7 @@ import (
 )
 
 func TestObservabilityDefaults(t *testing.T) {
-	c, err := FromEnv(env(map[string]string{EnvOutputBucket: "my-videos", EnvRegion: "us-west-2"}))
+	c, err := FromEnviron(map[string]string{EnvOutputBucket: "my-videos", EnvRegion: "us-west-2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -16,11 +16,11 @@ func TestObservabilityDefaults(t *testing.T) {
 }
 
 func TestObservabilitySettings(t *testing.T) {
-	c, err := FromEnv(env(map[string]string{
+	c, err := FromEnviron(map[string]string{
 		EnvOutputBucket: "my-videos", EnvRegion: "us-west-2",
 		EnvEventBus: "video-events", EnvMetricsNamespace: "Team/Video Pipeline",
 		EnvFunctionName: "video-handler-1a2b", EnvFunctionRegion: "eu-west-1",
-	}))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestBadObservabilitySettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := FromEnv(env(map[string]string{EnvOutputBucket: "my-videos", tt.key: tt.value}))
+			_, err := FromEnviron(map[string]string{EnvOutputBucket: "my-videos", tt.key: tt.value})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want it to contain %q", err, tt.want)
 			}

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
 // Body is the JSON document a record carries. Every field is optional at
@@ -29,8 +31,11 @@ type Body struct {
 	// Shots is a Nova Reel 1.1 manual multi-shot video, one entry per
 	// 6-second shot.
 	Shots []ShotBody `json:"shots,omitempty"`
-	// Image is the first frame of an image-to-video job (Nova Reel).
+	// Image is the first frame of an image-to-video job: Nova Reel's input
+	// image, or Luma Ray2's keyframe frame0.
 	Image *ImageBody `json:"image,omitempty"`
+	// EndImage is the last frame of a Luma Ray2 video (keyframe frame1).
+	EndImage *ImageBody `json:"endImage,omitempty"`
 	// AspectRatio, Resolution and Loop are Luma Ray2 options.
 	AspectRatio string `json:"aspectRatio,omitempty"`
 	Resolution  string `json:"resolution,omitempty"`
@@ -45,9 +50,10 @@ type ShotBody struct {
 	Image  *ImageBody `json:"image,omitempty"`
 }
 
-// ImageBody is an input image: exactly one of S3URI (s3://bucket/key) or
-// Bytes (standard base64), and its Format ("png" or "jpeg"; for S3URI it
-// may be left out when the key ends in .png, .jpg or .jpeg).
+// ImageBody is an input image: exactly one of S3URI
+// (s3://<pipeline bucket>/inputs/<key>, Nova Reel only) or Bytes (standard
+// base64), and its Format ("png" or "jpeg"; for S3URI it may be left out
+// when the key ends in .png, .jpg or .jpeg).
 type ImageBody struct {
 	S3URI  string `json:"s3Uri,omitempty"`
 	Bytes  string `json:"bytes,omitempty"`
@@ -75,9 +81,9 @@ type Job struct {
 	ModelInput json.RawMessage
 }
 
-// Parse decodes and validates one record body for the models policy. It
-// returns an *InvalidJobError listing every broken rule.
-func Parse(body string, models Models) (Job, error) {
+// Parse decodes and validates one record body for the policy. It returns
+// an *InvalidJobError listing every broken rule.
+func Parse(body string, models Policy) (Job, error) {
 	b, err := decode(body)
 	if err != nil {
 		return Job{}, err
@@ -88,11 +94,12 @@ func Parse(body string, models Models) (Job, error) {
 		return Job{}, ps.err()
 	}
 	var job Job
+	m, _ := videomodels.Lookup(model)
 	switch model {
 	case NovaReelV10, NovaReelV11:
-		job = novaJob(b, model, &ps)
+		job = novaJob(b, m, models, &ps)
 	case LumaRay2:
-		job = lumaJob(b, &ps)
+		job = lumaJob(b, m, &ps)
 	default:
 		// Config validation keeps unknown models out of the policy; this is
 		// the last line of defence.
@@ -159,7 +166,7 @@ func decodeProblem(err error) error {
 		if name == "" {
 			return one("body", "has a field with an empty name")
 		}
-		return one(name, "is not a known field; known fields: prompt, durationSeconds, seed, shots, image, aspectRatio, resolution, loop, model")
+		return one(name, "is not a known field; known fields: prompt, durationSeconds, seed, shots, image, endImage, aspectRatio, resolution, loop, model")
 	}
 	return one("body", "cannot be decoded: "+strings.TrimPrefix(err.Error(), "json: "))
 }
@@ -174,7 +181,7 @@ func expectedKind(field string) string {
 		return "true or false"
 	case "shots":
 		return `a list of {"prompt": ..., "image": ...} objects`
-	case "image":
+	case "image", "endImage":
 		return `an object {"s3Uri" or "bytes", "format"}`
 	case "body":
 		return "a JSON object"
@@ -204,6 +211,7 @@ func rejectFields(b Body, model string, fields []string, ps *problems) {
 		"seed":        b.Seed != nil,
 		"shots":       b.Shots != nil,
 		"image":       b.Image != nil,
+		"endImage":    b.EndImage != nil,
 		"aspectRatio": b.AspectRatio != "",
 		"resolution":  b.Resolution != "",
 		"loop":        b.Loop != nil,

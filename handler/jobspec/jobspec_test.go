@@ -8,19 +8,20 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"strings"
 	"testing"
 )
 
-var allModels = Models{Default: NovaReelV11, Allowed: []string{NovaReelV10, NovaReelV11, LumaRay2}}
+var allModels = Policy{Default: NovaReelV11, Allowed: []string{NovaReelV10, NovaReelV11, LumaRay2}, Bucket: "bucket-name"}
 
-// pngBase64 returns a base64 PNG of the given size.
+// pngBase64 returns a base64 PNG of the given size, every pixel opaque.
 func pngBase64(t testing.TB, w, h int) string {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	img.Set(0, 0, color.RGBA{R: 255, A: 255})
+	draw.Draw(img, img.Bounds(), image.NewUniform(color.RGBA{R: 40, G: 90, B: 200, A: 255}), image.Point{}, draw.Src)
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		t.Fatal(err)
@@ -31,7 +32,7 @@ func pngBase64(t testing.TB, w, h int) string {
 func jpegBase64(t testing.TB, w, h int) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, w, h)), nil); err != nil {
+	if err := jpeg.Encode(&buf, image.NewRGBA(image.Rect(0, 0, w, h)), nil); err != nil {
 		t.Fatal(err)
 	}
 	return base64.StdEncoding.EncodeToString(buf.Bytes())
@@ -57,7 +58,7 @@ func TestParseBuildsModelRequests(t *testing.T) {
 	jpg720 := jpegBase64(t, 1280, 720)
 	tests := []struct {
 		name    string
-		models  Models
+		models  Policy
 		body    string
 		task    string
 		model   string
@@ -66,7 +67,7 @@ func TestParseBuildsModelRequests(t *testing.T) {
 	}{
 		{
 			name:    "default model, 6-second text video",
-			models:  Models{Default: NovaReelV11},
+			models:  Policy{Default: NovaReelV11},
 			body:    `{"prompt":"a red fox in snow"}`,
 			task:    TaskTextVideo,
 			model:   NovaReelV11,
@@ -75,7 +76,7 @@ func TestParseBuildsModelRequests(t *testing.T) {
 		},
 		{
 			name:    "seed 0 is kept",
-			models:  Models{Default: NovaReelV11},
+			models:  Policy{Default: NovaReelV11},
 			body:    `{"prompt":"p","seed":0,"durationSeconds":6}`,
 			task:    TaskTextVideo,
 			model:   NovaReelV11,
@@ -84,7 +85,7 @@ func TestParseBuildsModelRequests(t *testing.T) {
 		},
 		{
 			name:    "largest seed",
-			models:  Models{Default: NovaReelV11},
+			models:  Policy{Default: NovaReelV11},
 			body:    `{"prompt":"p","seed":2147483646}`,
 			task:    TaskTextVideo,
 			model:   NovaReelV11,
@@ -93,16 +94,16 @@ func TestParseBuildsModelRequests(t *testing.T) {
 		},
 		{
 			name:    "image from S3, format from the key",
-			models:  Models{Default: NovaReelV11},
-			body:    `{"prompt":"p","image":{"s3Uri":"s3://in-bucket/frames/first.PNG"}}`,
+			models:  Policy{Default: NovaReelV11, Bucket: "in-bucket"},
+			body:    `{"prompt":"p","image":{"s3Uri":"s3://in-bucket/inputs/frames/first.PNG"}}`,
 			task:    TaskTextVideo,
 			model:   NovaReelV11,
 			seconds: 6,
-			input:   `{"taskType":"TEXT_VIDEO","textToVideoParams":{"text":"p","images":[{"format":"png","source":{"s3Location":{"uri":"s3://in-bucket/frames/first.PNG"}}}]},"videoGenerationConfig":{"durationSeconds":6,"fps":24,"dimension":"1280x720"}}`,
+			input:   `{"taskType":"TEXT_VIDEO","textToVideoParams":{"text":"p","images":[{"format":"png","source":{"s3Location":{"uri":"s3://in-bucket/inputs/frames/first.PNG"}}}]},"videoGenerationConfig":{"durationSeconds":6,"fps":24,"dimension":"1280x720"}}`,
 		},
 		{
 			name:    "image as base64 bytes, jpg alias",
-			models:  Models{Default: NovaReelV10},
+			models:  Policy{Default: NovaReelV10},
 			body:    `{"prompt":"p","image":{"bytes":"` + jpg720 + `","format":"jpg"}}`,
 			task:    TaskTextVideo,
 			model:   NovaReelV10,
@@ -111,7 +112,7 @@ func TestParseBuildsModelRequests(t *testing.T) {
 		},
 		{
 			name:    "two-minute automated multi-shot",
-			models:  Models{Default: NovaReelV11},
+			models:  Policy{Default: NovaReelV11},
 			body:    `{"prompt":"a documentary","durationSeconds":120,"seed":7}`,
 			task:    TaskMultiShotAutomated,
 			model:   NovaReelV11,
@@ -120,7 +121,7 @@ func TestParseBuildsModelRequests(t *testing.T) {
 		},
 		{
 			name:    "manual shots with an image on one",
-			models:  Models{Default: NovaReelV11},
+			models:  Policy{Default: NovaReelV11},
 			body:    `{"shots":[{"prompt":"one"},{"prompt":"two","image":{"bytes":"` + png720 + `","format":"png"}}]}`,
 			task:    TaskMultiShotManual,
 			model:   NovaReelV11,
@@ -138,7 +139,7 @@ func TestParseBuildsModelRequests(t *testing.T) {
 		},
 		{
 			name:    "Luma 9 s square loop at 540p",
-			models:  Models{Default: LumaRay2},
+			models:  Policy{Default: LumaRay2},
 			body:    `{"prompt":"waves","durationSeconds":9,"aspectRatio":"1:1","resolution":"540p","loop":true}`,
 			task:    TaskLumaTextVideo,
 			model:   LumaRay2,
@@ -147,7 +148,7 @@ func TestParseBuildsModelRequests(t *testing.T) {
 		},
 		{
 			name:    "prompt with HTML characters is passed through unescaped",
-			models:  Models{Default: NovaReelV11},
+			models:  Policy{Default: NovaReelV11},
 			body:    `{"prompt":"cats <b>&</b> dogs"}`,
 			task:    TaskTextVideo,
 			model:   NovaReelV11,
@@ -180,7 +181,7 @@ func TestParseRejects(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("é", n) }
 	tests := []struct {
 		name   string
-		models Models
+		models Policy
 		body   string
 		field  string
 		rule   string // substring of the rule
@@ -205,19 +206,19 @@ func TestParseRejects(t *testing.T) {
 		{"duration not a multiple of 6", allModels, `{"prompt":"x","durationSeconds":15}`, "durationSeconds", "multiple of 6 from 12 to 120"},
 		{"duration too long", allModels, `{"prompt":"x","durationSeconds":126}`, "durationSeconds", "multiple of 6 from 12 to 120"},
 		{"zero duration", allModels, `{"prompt":"x","durationSeconds":0}`, "durationSeconds", "got 0"},
-		{"Nova 1.0 only makes 6 s", Models{Default: NovaReelV10}, `{"prompt":"x","durationSeconds":12}`, "durationSeconds", "6-second videos only"},
-		{"Nova 1.0 has no shots", Models{Default: NovaReelV10}, `{"shots":[{"prompt":"a"},{"prompt":"b"}]}`, "shots", "multi-shot videos need amazon.nova-reel-v1:1"},
+		{"Nova 1.0 only makes 6 s", Policy{Default: NovaReelV10}, `{"prompt":"x","durationSeconds":12}`, "durationSeconds", "6-second videos only"},
+		{"Nova 1.0 has no shots", Policy{Default: NovaReelV10}, `{"shots":[{"prompt":"a"},{"prompt":"b"}]}`, "shots", "multi-shot videos need amazon.nova-reel-v1:1"},
 		{"Luma 6 s", allModels, `{"prompt":"x","model":"luma.ray-v2:0","durationSeconds":6}`, "durationSeconds", "must be 5 or 9"},
 		{"Luma aspect ratio", allModels, `{"prompt":"x","model":"luma.ray-v2:0","aspectRatio":"2:1"}`, "aspectRatio", "must be one of 1:1, 16:9"},
 		{"Luma resolution", allModels, `{"prompt":"x","model":"luma.ray-v2:0","resolution":"1080p"}`, "resolution", "must be one of 540p, 720p"},
 		{"Luma seed", allModels, `{"prompt":"x","model":"luma.ray-v2:0","seed":1}`, "seed", "not supported by luma.ray-v2:0"},
-		{"Luma image", allModels, `{"prompt":"x","model":"luma.ray-v2:0","image":{"s3Uri":"s3://b-b/k.png"}}`, "image", "not supported by luma.ray-v2:0"},
+		{"Luma image", allModels, `{"prompt":"x","model":"luma.ray-v2:0","image":{"s3Uri":"s3://bucket-name/inputs/k.png"}}`, "image.s3Uri", "takes keyframe images inline"},
 		{"Nova with Luma options", allModels, `{"prompt":"x","loop":true}`, "loop", "not supported by amazon.nova-reel-v1:1"},
 		{"negative seed", allModels, `{"prompt":"x","seed":-1}`, "seed", "from 0 to 2147483646"},
 		{"seed too large", allModels, `{"prompt":"x","seed":2147483647}`, "seed", "from 0 to 2147483646"},
 		{"seed beyond int64", allModels, `{"prompt":"x","seed":1e30}`, "seed", "must be an integer"},
 		{"unknown model", allModels, `{"prompt":"x","model":"amazon.nova-reel-v9:9"}`, "model", "unknown model"},
-		{"known model not allowed", Models{Default: NovaReelV11}, `{"prompt":"x","model":"luma.ray-v2:0"}`, "model", "not allowed by ALLOWED_MODEL_IDS"},
+		{"known model not allowed", Policy{Default: NovaReelV11}, `{"prompt":"x","model":"luma.ray-v2:0"}`, "model", "not allowed by ALLOWED_MODEL_IDS"},
 		{"one shot", allModels, `{"shots":[{"prompt":"a"}]}`, "shots", "2 to 20 shots, got 1"},
 		{"21 shots", allModels, `{"shots":[` + strings.TrimSuffix(strings.Repeat(`{"prompt":"a"},`, 21), ",") + `]}`, "shots", "got 21"},
 		{"shot without prompt", allModels, `{"shots":[{"prompt":"a"},{"prompt":""}]}`, "shots[1].prompt", "is required"},
@@ -228,7 +229,7 @@ func TestParseRejects(t *testing.T) {
 		{"image without source", allModels, `{"prompt":"x","image":{"format":"png"}}`, "image", `must give "s3Uri"`},
 		{"image with both sources", allModels, `{"prompt":"x","image":{"s3Uri":"s3://b-b/k.png","bytes":"` + png720 + `"}}`, "image", "not both"},
 		{"image URI not s3", allModels, `{"prompt":"x","image":{"s3Uri":"https://example.com/a.png"}}`, "image.s3Uri", "must start with s3://"},
-		{"image URI without key", allModels, `{"prompt":"x","image":{"s3Uri":"s3://bucket-name/","format":"png"}}`, "image.s3Uri", "must name an object"},
+		{"image URI without key", allModels, `{"prompt":"x","image":{"s3Uri":"s3://bucket-name/inputs/","format":"png"}}`, "image.s3Uri", "must name an object: s3://bucket-name/inputs/"},
 		{"image URI bad bucket", allModels, `{"prompt":"x","image":{"s3Uri":"s3://Bad_Bucket/a.png"}}`, "image.s3Uri", "not a valid S3 bucket name"},
 		{"image format unknown", allModels, `{"prompt":"x","image":{"s3Uri":"s3://bucket-name/a.gif","format":"gif"}}`, "image.format", `must be "png" or "jpeg"`},
 		{"image format missing for S3 key without extension", allModels, `{"prompt":"x","image":{"s3Uri":"s3://bucket-name/frame"}}`, "image.format", "is required unless"},
@@ -293,7 +294,7 @@ func TestParseCountsPromptsAndShots(t *testing.T) {
 }
 
 func TestModelPolicyDefaultIsAlwaysAllowed(t *testing.T) {
-	m := Models{Default: LumaRay2, Allowed: []string{NovaReelV11}}
+	m := Policy{Default: LumaRay2, Allowed: []string{NovaReelV11}}
 	for _, model := range []string{LumaRay2, NovaReelV11} {
 		job, err := Parse(fmt.Sprintf(`{"prompt":"x","model":%q}`, model), m)
 		if err != nil || job.Model != model {

@@ -4,92 +4,65 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/bedrockvideo/pipeline/handler/config"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
 // Model identifiers the handler can drive through Bedrock asynchronous
 // invocation.
 const (
 	// NovaReelV10 is Amazon Nova Reel 1.0: 6-second text/image-to-video.
-	NovaReelV10 = "amazon.nova-reel-v1:0"
+	NovaReelV10 = videomodels.NovaReelV10
 	// NovaReelV11 is Amazon Nova Reel 1.1: 6-second videos plus multi-shot
-	// videos of up to two minutes. It is the default model.
-	NovaReelV11 = "amazon.nova-reel-v1:1"
+	// videos of up to two minutes.
+	NovaReelV11 = videomodels.NovaReelV11
 	// LumaRay2 is Luma AI Ray2: 5- or 9-second text-to-video.
-	LumaRay2 = "luma.ray-v2:0"
+	LumaRay2 = videomodels.LumaRay2
 )
 
-// DefaultModel is the model used when BEDROCK_MODEL_ID is unset.
-const DefaultModel = NovaReelV11
-
 // KnownModels returns the supported model ids, sorted.
-func KnownModels() []string { return []string{NovaReelV10, NovaReelV11, LumaRay2} }
+func KnownModels() []string { return videomodels.IDs() }
 
 // IsKnownModel reports whether id is a supported model.
-func IsKnownModel(id string) bool { return slices.Contains(KnownModels(), id) }
+func IsKnownModel(id string) bool { return videomodels.Known(id) }
 
 // Task types of Amazon Nova Reel requests (the taskType field).
 const (
 	TaskTextVideo          = "TEXT_VIDEO"
 	TaskMultiShotAutomated = "MULTI_SHOT_AUTOMATED"
 	TaskMultiShotManual    = "MULTI_SHOT_MANUAL"
-	// TaskLumaTextVideo names Luma Ray2 requests, which have no taskType.
-	TaskLumaTextVideo = "LUMA_TEXT_VIDEO"
+	// TaskLumaTextVideo and TaskLumaImageVideo name Luma Ray2 requests
+	// (which have no taskType) without and with keyframe images.
+	TaskLumaTextVideo  = "LUMA_TEXT_VIDEO"
+	TaskLumaImageVideo = "LUMA_IMAGE_VIDEO"
 )
 
-// Documented limits of the supported models.
-const (
-	// NovaShotSeconds is the length of one Nova Reel shot; every Nova Reel
-	// video is a whole number of shots.
-	NovaShotSeconds = 6
-	// NovaMultiShotMinSeconds and NovaMultiShotMaxSeconds bound
-	// MULTI_SHOT_AUTOMATED videos (multiples of 6).
-	NovaMultiShotMinSeconds = 12
-	NovaMultiShotMaxSeconds = 120
-	// NovaTextVideoPromptMax is the prompt limit of TEXT_VIDEO and of each
-	// MULTI_SHOT_MANUAL shot, in characters.
-	NovaTextVideoPromptMax = 512
-	// NovaMultiShotPromptMax is the prompt limit of MULTI_SHOT_AUTOMATED.
-	NovaMultiShotPromptMax = 4000
-	// NovaManualMinShots and NovaManualMaxShots bound MULTI_SHOT_MANUAL.
-	NovaManualMinShots = 2
-	NovaManualMaxShots = 20
-	// NovaImageWidth and NovaImageHeight are the only input image size
-	// Nova Reel accepts (it is also the output size).
-	NovaImageWidth  = 1280
-	NovaImageHeight = 720
-	// LumaPromptMax is Luma Ray2's prompt limit in characters.
-	LumaPromptMax = 5000
-	// SeedMax is the largest seed Nova Reel accepts (the smallest is 0).
-	SeedMax = 2_147_483_646
-	// MaxBodyBytes is the largest SQS message body (1 MiB).
-	MaxBodyBytes = 1 << 20
-)
+// MaxBodyBytes is the largest job body (the settings contract's
+// MaxJobBodyBytes, the SQS maximum).
+const MaxBodyBytes = config.MaxJobBodyBytes
 
-// Luma Ray2 enumerations, as documented for Bedrock.
-var (
-	lumaAspectRatios = []string{"1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"}
-	lumaResolutions  = []string{"540p", "720p"}
-	lumaDurations    = []int{5, 9}
-)
-
-// Defaults applied to Luma Ray2 requests that leave a field out.
-const (
-	LumaDefaultAspectRatio = "16:9"
-	LumaDefaultResolution  = "720p"
-	LumaDefaultSeconds     = 5
-)
-
-// Models is the model policy a record is checked against: the configured
-// default (BEDROCK_MODEL_ID) and the ids a record may ask for
-// (ALLOWED_MODEL_IDS).
-type Models struct {
+// Policy is what a record is checked against: the configured default
+// model, the models a record may ask for, and the pipeline's bucket, whose
+// input prefix (config.InputPrefix) is the only place images referenced by
+// S3 URI may come from.
+type Policy struct {
+	// Default is the model of records that name none.
 	Default string
+	// Allowed are the models a record may name (Default always is).
 	Allowed []string
+	// Bucket is the pipeline's bucket.
+	Bucket string
+}
+
+// PolicyFor is the policy of a handler configuration.
+func PolicyFor(c config.Config) Policy {
+	return Policy{Default: c.DefaultModel, Allowed: c.AllowedModels, Bucket: c.OutputBucket}
 }
 
 // resolve picks the record's model: the default when requested is empty,
 // else requested if the policy allows it.
-func (m Models) resolve(requested string, ps *problems) (string, bool) {
+func (m Policy) resolve(requested string, ps *problems) (string, bool) {
 	if requested == "" {
 		return m.Default, true
 	}
@@ -100,12 +73,12 @@ func (m Models) resolve(requested string, ps *problems) (string, bool) {
 	if !IsKnownModel(requested) {
 		ps.add("model", fmt.Sprintf("unknown model %q; this deployment allows: %s", requested, allowed))
 	} else {
-		ps.add("model", fmt.Sprintf("%q is not allowed by ALLOWED_MODEL_IDS; this deployment allows: %s", requested, allowed))
+		ps.add("model", fmt.Sprintf("%q is not allowed by %s; this deployment allows: %s", requested, config.EnvAllowedModels, allowed))
 	}
 	return "", false
 }
 
-func (m Models) allowedList() []string {
+func (m Policy) allowedList() []string {
 	out := slices.Clone(m.Allowed)
 	if !slices.Contains(out, m.Default) {
 		out = append(out, m.Default)

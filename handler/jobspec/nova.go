@@ -1,6 +1,11 @@
 package jobspec
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+
+	"github.com/bedrockvideo/pipeline/videomodels"
+)
 
 // novaRequest is Amazon Nova Reel's modelInput.
 type novaRequest struct {
@@ -52,56 +57,67 @@ const (
 	novaDimension = "1280x720"
 )
 
-// novaJob validates b for Nova Reel model (1.0 or 1.1) and builds its
-// request.
-func novaJob(b Body, model string, ps *problems) Job {
-	rejectFields(b, model, []string{"aspectRatio", "resolution", "loop"}, ps)
-	checkSeed(b.Seed, ps)
+// novaJob validates b for a Nova Reel model (1.0 or 1.1) and builds its
+// request, with the catalogue's limits of m.
+func novaJob(b Body, m videomodels.Model, p Policy, ps *problems) Job {
+	rejectFields(b, m.ID, []string{"aspectRatio", "resolution", "loop", "endImage"}, ps)
+	checkSeed(b.Seed, m.Limits.SeedMax, ps)
 	cfg := novaConfig{FPS: novaFPS, Dimension: novaDimension, Seed: b.Seed}
+	n := novaRules{Model: m, Policy: p}
 
 	if b.Shots != nil {
-		return novaManual(b, model, cfg, ps)
+		return n.manual(b, cfg, ps)
 	}
-	seconds := NovaShotSeconds
+	single := m.Limits.DurationsSeconds[0]
+	seconds := single
 	if b.DurationSeconds != nil {
 		seconds = *b.DurationSeconds
 	}
+	multi := m.Limits.MultiShot
 	switch {
-	case seconds == NovaShotSeconds:
-		return novaTextVideo(b, cfg, ps)
-	case model == NovaReelV11 && seconds >= NovaMultiShotMinSeconds && seconds <= NovaMultiShotMaxSeconds && seconds%NovaShotSeconds == 0:
-		return novaAutomated(b, seconds, cfg, ps)
-	case model == NovaReelV10:
-		ps.add("durationSeconds", fmt.Sprintf("must be %d for %s (it makes 6-second videos only), got %d", NovaShotSeconds, model, seconds))
+	case seconds == single:
+		return n.textVideo(b, cfg, ps)
+	case multi != nil && slices.Contains(m.Limits.DurationsSeconds, seconds):
+		return n.automated(b, seconds, cfg, ps)
+	case multi == nil:
+		ps.add("durationSeconds", fmt.Sprintf("must be %d for %s (it makes %d-second videos only), got %d", single, m.ID, single, seconds))
 	default:
-		ps.add("durationSeconds", fmt.Sprintf("must be 6, or a multiple of 6 from %d to %d, for %s; got %d",
-			NovaMultiShotMinSeconds, NovaMultiShotMaxSeconds, model, seconds))
+		ps.add("durationSeconds", fmt.Sprintf("must be %d, or a multiple of %d from %d to %d, for %s; got %d",
+			single, multi.ShotSeconds, multi.MinSeconds, multi.MaxSeconds, m.ID, seconds))
 	}
 	return Job{}
 }
 
-func novaTextVideo(b Body, cfg novaConfig, ps *problems) Job {
-	chars := checkPrompt("prompt", b.Prompt, NovaTextVideoPromptMax, ps)
+// novaRules are what a Nova Reel request is checked against.
+type novaRules struct {
+	Model  videomodels.Model
+	Policy Policy
+}
+
+func (n novaRules) textVideo(b Body, cfg novaConfig, ps *problems) Job {
+	chars := checkPrompt("prompt", b.Prompt, n.Model.Limits.PromptMaxChars, ps)
 	params := &novaTextParams{Text: b.Prompt}
 	if b.Image != nil {
-		if img, ok := checkImage("image", b.Image, ps); ok {
+		if img, ok := checkNovaImage("image", b.Image, *n.Model.Limits.Images, n.Policy, ps); ok {
 			params.Images = []novaImage{img}
 		}
 	}
-	cfg.DurationSeconds = NovaShotSeconds
+	seconds := n.Model.Limits.DurationsSeconds[0]
+	cfg.DurationSeconds = seconds
 	return Job{
 		Task:         TaskTextVideo,
-		VideoSeconds: NovaShotSeconds,
+		VideoSeconds: seconds,
 		PromptChars:  chars,
 		HasImage:     b.Image != nil,
 		ModelInput:   marshal(novaRequest{TaskType: TaskTextVideo, TextToVideoParams: params, VideoGenerationConfig: cfg}, ps),
 	}
 }
 
-func novaAutomated(b Body, seconds int, cfg novaConfig, ps *problems) Job {
-	chars := checkPrompt("prompt", b.Prompt, NovaMultiShotPromptMax, ps)
+func (n novaRules) automated(b Body, seconds int, cfg novaConfig, ps *problems) Job {
+	chars := checkPrompt("prompt", b.Prompt, n.Model.Limits.MultiShot.AutomatedPromptMaxChars, ps)
 	if b.Image != nil {
-		ps.add("image", fmt.Sprintf("is not supported for %d-second videos (MULTI_SHOT_AUTOMATED takes text only); use durationSeconds 6, or shots with an image per shot", seconds))
+		ps.add("image", fmt.Sprintf("is not supported for %d-second videos (MULTI_SHOT_AUTOMATED takes text only); use durationSeconds %d, or shots with an image per shot",
+			seconds, n.Model.Limits.DurationsSeconds[0]))
 	}
 	cfg.DurationSeconds = seconds
 	return Job{
@@ -116,9 +132,11 @@ func novaAutomated(b Body, seconds int, cfg novaConfig, ps *problems) Job {
 	}
 }
 
-func novaManual(b Body, model string, cfg novaConfig, ps *problems) Job {
-	if model != NovaReelV11 {
-		ps.add("shots", fmt.Sprintf("multi-shot videos need %s; %s makes single 6-second videos", NovaReelV11, model))
+func (n novaRules) manual(b Body, cfg novaConfig, ps *problems) Job {
+	m := n.Model
+	multi := m.Limits.MultiShot
+	if multi == nil {
+		ps.add("shots", fmt.Sprintf("multi-shot videos need %s; %s makes single %d-second videos", NovaReelV11, m.ID, m.Limits.DurationsSeconds[0]))
 		return Job{}
 	}
 	if b.Prompt != "" {
@@ -127,23 +145,23 @@ func novaManual(b Body, model string, cfg novaConfig, ps *problems) Job {
 	if b.Image != nil {
 		ps.add("image", "must be left out when shots are given; put an image on the shot it starts")
 	}
-	n := len(b.Shots)
-	if n < NovaManualMinShots || n > NovaManualMaxShots {
-		ps.add("shots", fmt.Sprintf("must hold %d to %d shots, got %d", NovaManualMinShots, NovaManualMaxShots, n))
+	count := len(b.Shots)
+	if count < multi.MinShots || count > multi.MaxShots {
+		ps.add("shots", fmt.Sprintf("must hold %d to %d shots, got %d", multi.MinShots, multi.MaxShots, count))
 	}
-	seconds := n * NovaShotSeconds
+	seconds := count * multi.ShotSeconds
 	if b.DurationSeconds != nil && *b.DurationSeconds != seconds {
-		ps.add("durationSeconds", fmt.Sprintf("must be %d (6 seconds per shot × %d shots) or left out, got %d", seconds, n, *b.DurationSeconds))
+		ps.add("durationSeconds", fmt.Sprintf("must be %d (%d seconds per shot × %d shots) or left out, got %d", seconds, multi.ShotSeconds, count, *b.DurationSeconds))
 	}
-	shots := make([]novaShot, 0, n)
+	shots := make([]novaShot, 0, count)
 	chars, hasImage := 0, false
 	for i, s := range b.Shots {
 		field := fmt.Sprintf("shots[%d]", i)
-		chars += checkPrompt(field+".prompt", s.Prompt, NovaTextVideoPromptMax, ps)
+		chars += checkPrompt(field+".prompt", s.Prompt, m.Limits.PromptMaxChars, ps)
 		shot := novaShot{Text: s.Prompt}
 		if s.Image != nil {
 			hasImage = true
-			if img, ok := checkImage(field+".image", s.Image, ps); ok {
+			if img, ok := checkNovaImage(field+".image", s.Image, *m.Limits.Images, n.Policy, ps); ok {
 				shot.Image = &img
 			}
 		}
@@ -154,7 +172,7 @@ func novaManual(b Body, model string, cfg novaConfig, ps *problems) Job {
 		Task:         TaskMultiShotManual,
 		VideoSeconds: seconds,
 		PromptChars:  chars,
-		Shots:        n,
+		Shots:        count,
 		HasImage:     hasImage,
 		ModelInput: marshal(novaRequest{
 			TaskType:              TaskMultiShotManual,
@@ -164,8 +182,8 @@ func novaManual(b Body, model string, cfg novaConfig, ps *problems) Job {
 	}
 }
 
-func checkSeed(seed *int64, ps *problems) {
-	if seed != nil && (*seed < 0 || *seed > SeedMax) {
-		ps.add("seed", fmt.Sprintf("must be an integer from 0 to %d, got %d", SeedMax, *seed))
+func checkSeed(seed *int64, maxSeed int64, ps *problems) {
+	if seed != nil && (*seed < 0 || *seed > maxSeed) {
+		ps.add("seed", fmt.Sprintf("must be an integer from 0 to %d, got %d", maxSeed, *seed))
 	}
 }

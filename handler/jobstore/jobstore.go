@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,10 +21,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/bedrockvideo/pipeline/handler/config"
 )
 
-// Prefix is the key prefix of everything the handler and Bedrock write.
-const Prefix = "videos/"
+// Prefix is the key prefix of everything the handler and Bedrock write
+// (the settings contract's OutputPrefix).
+const Prefix = config.OutputPrefix
 
 // JobKey is the key of a message's job record.
 func JobKey(messageID string) string { return Prefix + messageID + "/job.json" }
@@ -32,7 +36,9 @@ func JobKey(messageID string) string { return Prefix + messageID + "/job.json" }
 func ResultKey(messageID string) string { return Prefix + messageID + "/result.json" }
 
 // OutputURI is where Bedrock writes a message's video:
-// s3://<bucket>/videos/<messageId>; Bedrock adds /<invocationId>/output.mp4.
+// s3://<bucket>/videos/<messageId>. Under it Amazon Nova Reel writes
+// <invocationId>/output.mp4; other models' layouts are not documented, so
+// FindVideo lists the prefix.
 func OutputURI(bucket, messageID string) string {
 	return "s3://" + bucket + "/" + Prefix + messageID
 }
@@ -163,6 +169,49 @@ func (s *Store) WriteResult(ctx context.Context, r Result) error {
 	return nil
 }
 
+// maxVideoListPages bounds FindVideo's listing (1,000 keys a page); a job's
+// prefix holds a handful of objects.
+const maxVideoListPages = 10
+
+// FindVideo lists the output prefix of messageID (videos/<messageId>/) and
+// returns the key of the job's video: <invocationID>/output.mp4 when it
+// exists (Amazon Nova Reel's documented layout), else the first .mp4 in key
+// order under <invocationID>/, else the first .mp4 anywhere under the
+// prefix (Bedrock documents no layout for Luma Ray2). found is false when
+// the prefix holds no .mp4.
+func (s *Store) FindVideo(ctx context.Context, messageID, invocationID string) (key string, found bool, err error) {
+	prefix := Prefix + messageID + "/"
+	pages := s3.NewListObjectsV2Paginator(s.api, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)})
+	var inJob, anywhere string
+	for i := 0; pages.HasMorePages() && i < maxVideoListPages; i++ {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", false, s.describe("listing", prefix, err)
+		}
+		for _, obj := range page.Contents {
+			k := aws.ToString(obj.Key)
+			switch {
+			case !strings.HasSuffix(strings.ToLower(k), ".mp4"):
+			case k == prefix+invocationID+"/output.mp4":
+				return k, true, nil
+			case strings.HasPrefix(k, prefix+invocationID+"/"):
+				if inJob == "" {
+					inJob = k
+				}
+			case anywhere == "":
+				anywhere = k
+			}
+		}
+	}
+	switch {
+	case inJob != "":
+		return inJob, true, nil
+	case anywhere != "":
+		return anywhere, true, nil
+	}
+	return "", false, nil
+}
+
 // LoadResult reads a message's result.json.
 func (s *Store) LoadResult(ctx context.Context, messageID string) (Result, bool, error) {
 	key := ResultKey(messageID)
@@ -206,7 +255,7 @@ func (s *Store) put(ctx context.Context, key string, v any, ifNoneMatch bool) er
 func (s *Store) describe(verb, key string, err error) error {
 	var respErr *smithyhttp.ResponseError
 	if errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusForbidden {
-		return fmt.Errorf("%s s3://%s/%s: access denied; the function role needs s3:GetObject and s3:PutObject on %s* and s3:ListBucket on the bucket: %w",
+		return fmt.Errorf("%s s3://%s/%s: access denied; the function role needs s3:GetObject and s3:PutObject on %s* and s3:ListBucket on the bucket for that prefix: %w",
 			verb, s.bucket, key, Prefix, err)
 	}
 	return fmt.Errorf("%s s3://%s/%s: %w", verb, s.bucket, key, err)

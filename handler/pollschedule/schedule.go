@@ -14,7 +14,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/bedrockvideo/pipeline/handler/jobspec"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
 // Profile is what the schedule assumes about a job's generation time.
@@ -27,31 +27,17 @@ type Profile struct {
 	Spread float64
 }
 
-// Generation-time anchors from the Amazon Nova user guide: about 90 s for a
-// 6-second video and 14–17 minutes (15.5 min taken) for a 2-minute video.
-// Multi-shot lengths in between are interpolated linearly. Luma Ray2 on
-// Bedrock takes 2–5 minutes for 5 seconds; 9 seconds is assumed to scale
-// with length (an estimate, not a documented figure).
-const (
-	novaShortExpected = 90 * time.Second
-	novaLongExpected  = 930 * time.Second
-	lumaShortExpected = 210 * time.Second
-)
-
-// ProfileFor returns the profile of a videoSeconds-long video on model.
-// Unknown models get a conservative Nova-like profile.
+// ProfileFor returns the profile of a videoSeconds-long video on model,
+// from the generation times of the model catalogue (package videomodels,
+// which cites its sources). Unknown models get the conservative profile of
+// Nova Reel 1.1.
 func ProfileFor(model string, videoSeconds int) Profile {
-	switch model {
-	case jobspec.LumaRay2:
-		return Profile{Expected: scale(lumaShortExpected, float64(max(videoSeconds, 5))/5), Spread: 0.45}
-	default:
-		if videoSeconds <= jobspec.NovaShotSeconds {
-			return Profile{Expected: novaShortExpected, Spread: 0.25}
-		}
-		frac := float64(videoSeconds-jobspec.NovaShotSeconds) / float64(jobspec.NovaMultiShotMaxSeconds-jobspec.NovaShotSeconds)
-		expected := novaShortExpected + scale(novaLongExpected-novaShortExpected, frac)
-		return Profile{Expected: expected, Spread: 0.15}
+	m, ok := videomodels.Lookup(model)
+	if !ok {
+		m, _ = videomodels.Lookup(videomodels.NovaReelV11)
 	}
+	g := m.Generation
+	return Profile{Expected: g.ExpectedGeneration(videoSeconds), Spread: g.SpreadFor(videoSeconds)}
 }
 
 // Tuning constants of the schedule.

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -13,6 +14,10 @@ import (
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
 	"github.com/bedrockvideo/pipeline/handler/pollschedule"
 )
+
+// ErrorVideoMissing is the error type of a job Bedrock reported Completed
+// whose output prefix holds no video.
+const ErrorVideoMissing = "VideoMissing"
 
 // StatusRetryLater is the outcome of a record whose job was still running
 // when the execution's budget ran out: the record is reported as failed,
@@ -59,7 +64,7 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 	log := ctx.Logger().With("messageId", id)
 	out := Outcome{MessageID: id}
 
-	job, err := jobspec.Parse(rec.Body, w.deps.Config.Models())
+	job, err := jobspec.Parse(rec.Body, jobspec.PolicyFor(w.deps.Config))
 	if err != nil {
 		log.Warn("invalid job; no Bedrock call made", "status", jobstore.StatusFailed, "error", err.Error())
 		return w.finish(ctx, log, out, jobstore.Result{
@@ -110,8 +115,19 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 	}
 	switch state.Status {
 	case bedrockjob.StatusCompleted:
+		video, err := w.findVideo(ctx, id, started)
+		if err != nil {
+			if durable.IsSuspended(err) {
+				return out, err
+			}
+			typ, msg := errorParts(err)
+			result.Status = jobstore.StatusFailed
+			result.Error = &jobstore.ResultError{Type: typ, Message: msg}
+			log.Error("job completed but its video was not found", "status", state.Status, "checks", state.Checks, "errorType", typ, "error", msg)
+			break
+		}
 		result.Status = jobstore.StatusSucceeded
-		result.VideoURI = bedrockjob.VideoURI(started.OutputURI, started.InvocationArn)
+		result.VideoURI = video
 		log.Info("video ready", "status", state.Status, "checks", state.Checks, "videoUri", result.VideoURI)
 	case bedrockjob.StatusFailed:
 		result.Status = jobstore.StatusFailed
@@ -125,6 +141,46 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 	}
 	return w.finish(ctx, log, out, result)
 }
+
+// findVideo lists the job's output prefix in a step and returns the video's
+// s3:// URI; a prefix without a video is a terminal ErrorVideoMissing.
+func (w *workflow) findVideo(ctx durable.Context, messageID string, started startedJob) (string, error) {
+	return durable.Step(ctx, "find video", func(sc durable.StepContext) (string, error) {
+		store := w.deps.Store
+		key, found, err := store.FindVideo(sc, messageID, bedrockjob.InvocationID(started.InvocationArn))
+		if err != nil {
+			return "", err
+		}
+		if !found {
+			return "", &videoMissingError{msg: fmt.Sprintf("Bedrock reported job %s Completed, but no .mp4 object is under %s/",
+				started.InvocationArn, jobstore.OutputURI(store.Bucket(), messageID))}
+		}
+		return "s3://" + store.Bucket() + "/" + key, nil
+	}, durable.WithRetry(findVideoRetry))
+}
+
+// findVideoRetry retries a failed listing (2 s, 4 s, 8 s, full jitter) but
+// not a prefix without a video: S3 lists an object as soon as its write
+// succeeds, so looking again would not find one.
+var findVideoRetry = durable.RetryPolicy{
+	MaxAttempts:  4,
+	InitialDelay: 2 * time.Second,
+	MaxDelay:     10 * time.Second,
+	BackoffRate:  2,
+	Jitter:       durable.JitterFull,
+	Retryable: func(err error) bool {
+		var missing *videoMissingError
+		return !errors.As(err, &missing)
+	},
+}.Strategy()
+
+// videoMissingError is a completed job without a video.
+type videoMissingError struct{ msg string }
+
+func (e *videoMissingError) Error() string { return e.msg }
+
+// ErrorType names the error in checkpoints and result.json.
+func (e *videoMissingError) ErrorType() string { return ErrorVideoMissing }
 
 // startJob re-attaches to the job job.json names or starts one; it runs as
 // the body of the start step, at least once per attempt, and is safe to

@@ -25,6 +25,13 @@ import (
 
 const bucket = "video-output"
 
+// Most tests here drive Amazon Nova Reel, so they play in us-east-1 at a
+// date before its end of life; the Bedrock fake refuses it afterwards.
+var (
+	beforeNovaEndOfLife = time.Date(2026, time.September, 1, 12, 0, 0, 0, time.UTC)
+	afterNovaEndOfLife  = time.Date(2026, time.October, 1, 12, 0, 0, 0, time.UTC)
+)
+
 // env is a workflow wired to fresh Bedrock and S3 fakes through the real
 // SDK clients.
 type env struct {
@@ -38,13 +45,16 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	b := awsfake.NewBedrock(t, jobspec.KnownModels()...)
+	b.Region = "us-east-1"
+	clock := awsfake.ClockFrom(beforeNovaEndOfLife)
+	b.SetClock(clock)
 	s := awsfake.NewS3(t, bucket)
 	b.WriteOutputTo(s)
 	eb := awsfake.NewEventBridge(t)
 	cfg := config.Config{
 		OutputBucket:     bucket,
 		DefaultModel:     jobspec.NovaReelV11,
-		AllowedModels:    jobspec.KnownModels(),
+		AllowedModels:    []string{jobspec.NovaReelV10, jobspec.NovaReelV11},
 		BedrockRegion:    "us-east-1",
 		ExecutionTimeout: 900 * time.Second,
 		MaxConcurrency:   4,
@@ -58,6 +68,7 @@ func newEnv(t *testing.T) *env {
 		Store:   jobstore.NewFromConfig(awsfake.ClientConfig(s.URL()), bucket),
 		Events:  completion.NewFromConfig(awsfake.ClientConfig(eb.URL()), "default"),
 		Metrics: MetricsEmitter(cfg),
+		Now:     clock,
 	}}
 }
 
@@ -200,14 +211,14 @@ func TestMixedBatch(t *testing.T) {
 		record("ok-nova", `{"prompt":"a fox"}`),
 		record("bad-json", `{"prompt":`),
 		record("blocked", `{"prompt":"something blocked"}`),
-		record("ok-luma", `{"prompt":"waves","model":"luma.ray-v2:0","durationSeconds":9,"aspectRatio":"9:16"}`),
+		record("ok-long", `{"prompt":"waves","durationSeconds":12}`),
 		record("rejected", `{"prompt":"rejected text"}`),
 		record("ok-multishot", `{"shots":[{"prompt":"one"},{"prompt":"two"}]}`),
 	})
 	if got, want := failures(res), []string{"bad-json", "blocked", "rejected"}; !slices.Equal(got, want) {
 		t.Errorf("failures %v, want %v", got, want)
 	}
-	for _, id := range []string{"ok-nova", "ok-luma", "ok-multishot"} {
+	for _, id := range []string{"ok-nova", "ok-long", "ok-multishot"} {
 		if r := e.result(id); r.Status != "SUCCEEDED" || r.VideoURI == "" {
 			t.Errorf("%s: %+v", id, r)
 		}
@@ -224,8 +235,8 @@ func TestMixedBatch(t *testing.T) {
 	if n := e.bedrock.StartCalls(bedrockjob.ClientRequestToken("rejected")); n != 1 {
 		t.Errorf("terminal ValidationException retried: %d calls", n)
 	}
-	if luma := e.jobsFor("ok-luma"); len(luma) != 1 || luma[0].ModelID != jobspec.LumaRay2 || !strings.Contains(string(luma[0].ModelInput), `"duration":"9s"`) {
-		t.Errorf("luma job %+v", luma)
+	if long := e.jobsFor("ok-long"); len(long) != 1 || !strings.Contains(string(long[0].ModelInput), `"durationSeconds":12`) {
+		t.Errorf("12-second job %+v", long)
 	}
 	if len(e.bedrock.Jobs()) != 4 {
 		t.Errorf("%d jobs, want 4 (no job for invalid or rejected records)", len(e.bedrock.Jobs()))
@@ -259,7 +270,7 @@ func TestStartErrors(t *testing.T) {
 			e := newEnv(t)
 			e.bedrock.Inject(awsfake.OpStartAsyncInvoke, tt.faults...)
 			if tt.eol {
-				e.bedrock.SetEndOfLife(jobspec.NovaReelV11)
+				e.bedrock.SetClock(awsfake.ClockFrom(afterNovaEndOfLife))
 			}
 			res := e.run([]events.SQSMessage{record("m", `{"prompt":"x"}`)})
 			r := e.result("m")
@@ -541,7 +552,7 @@ func TestBudgetHoldsUnderTheExecutionTimeout(t *testing.T) {
 		e := newEnv(t)
 		e.deps.Config.ExecutionTimeout = timeout
 		e.bedrock.SetLifecycle(awsfake.Lifecycle{InProgressChecks: -1})
-		res := e.run([]events.SQSMessage{record("a", `{"prompt":"x"}`), record("b", `{"prompt":"y","model":"luma.ray-v2:0"}`)})
+		res := e.run([]events.SQSMessage{record("a", `{"prompt":"x"}`), record("b", `{"prompt":"y","durationSeconds":60}`)})
 		if got := failures(res); !slices.Equal(got, []string{"a", "b"}) {
 			t.Errorf("timeout %v: failures %v", timeout, got)
 		}

@@ -5,9 +5,15 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"maps"
 	"os"
 	"os/exec"
@@ -22,6 +28,7 @@ import (
 	"github.com/bedrockvideo/pipeline/durable/durabletest"
 	"github.com/bedrockvideo/pipeline/handler/awsfake"
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
+	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
 	"github.com/bedrockvideo/pipeline/handler/metrics"
@@ -65,21 +72,28 @@ func newFakes(t *testing.T) *fakes {
 	s := awsfake.NewS3(t, bucket)
 	b.WriteOutputTo(s)
 	eb := awsfake.NewEventBridge(t, "video-events")
-	return &fakes{bedrock: b, s3: s, events: eb, env: []string{
+	env := []string{
 		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + b.URL(),
 		"AWS_ENDPOINT_URL_S3=" + s.URL(),
 		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + eb.URL(),
+		// Set by Lambda itself: the function's region and name.
 		"AWS_REGION=eu-west-1",
 		"AWS_LAMBDA_FUNCTION_NAME=video-handler",
-		"EVENT_BUS_NAME=video-events",
-		"METRICS_NAMESPACE=E2E/Video",
-		"OUTPUT_BUCKET_NAME=" + bucket,
-		"BEDROCK_MODEL_ID=amazon.nova-reel-v1:1",
-		"BEDROCK_REGION=us-east-1",
-		"ALLOWED_MODEL_IDS=amazon.nova-reel-v1:1,luma.ray-v2:0",
-		"DURABLE_EXECUTION_TIMEOUT_SECONDS=900",
-	}}
+	}
+	// The function's environment as the deployment writes it for the
+	// default settings (the catalogue's live model in its region), with
+	// its own event bus and metrics namespace.
+	cfg := config.Defaults(bucket)
+	cfg.EventBus, cfg.MetricsNamespace = "video-events", "E2E/Video"
+	for k, v := range cfg.Environ() {
+		env = append(env, k+"="+v)
+	}
+	slices.Sort(env)
+	return &fakes{bedrock: b, s3: s, events: eb, env: env}
 }
+
+// setting is one environment entry overriding the deployment's.
+func setting(name, value string) string { return name + "=" + value }
 
 func (f *fakes) run(t *testing.T, records []events.SQSMessage, opts ...durabletest.Option) *durabletest.Result[events.SQSEventResponse] {
 	t.Helper()
@@ -127,8 +141,9 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	f := newFakes(t)
 	const secret = "a prompt that must stay out of the logs"
 	res := f.run(t, []events.SQSMessage{
-		msg("nova", `{"prompt":"`+secret+`"}`),
-		msg("luma", `{"prompt":"surf at dawn","model":"luma.ray-v2:0","resolution":"540p"}`),
+		msg("default", `{"prompt":"`+secret+`"}`),
+		msg("luma", `{"prompt":"surf at dawn","model":"luma.ray-v2:0","resolution":"540p","durationSeconds":9}`),
+		msg("keyframe", `{"prompt":"the lamp flickers on","image":{"bytes":"`+smallPNG(t)+`","format":"png"}}`),
 		msg("invalid", `{"prompt":"x","durationSeconds":7}`),
 	})
 	if res.Status != durabletest.StatusSucceeded {
@@ -140,7 +155,7 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	if !strings.Contains(res.RawResult, `"batchItemFailures":[{"itemIdentifier":"invalid"}]`) {
 		t.Errorf("raw result %s", res.RawResult)
 	}
-	for _, id := range []string{"nova", "luma"} {
+	for _, id := range []string{"default", "luma", "keyframe"} {
 		r := f.result(t, id)
 		if r.Status != jobstore.StatusSucceeded || r.Checks < 1 {
 			t.Errorf("%s: %+v", id, r)
@@ -154,8 +169,8 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	if r := f.result(t, "invalid"); r.Status != jobstore.StatusFailed || !strings.Contains(r.Error.Message, "durationSeconds") {
 		t.Errorf("invalid: %+v", r)
 	}
-	if n := len(f.bedrock.Jobs()); n != 2 {
-		t.Errorf("%d Bedrock jobs, want 2", n)
+	if n := len(f.bedrock.Jobs()); n != 3 {
+		t.Errorf("%d Bedrock jobs, want 3", n)
 	}
 	if strings.Contains(res.Logs, secret) {
 		t.Error("the prompt reached the logs")
@@ -184,7 +199,8 @@ func TestBatchThroughTheBinary(t *testing.T) {
 		}
 		types[d.MessageID] = ev.DetailType
 	}
-	if want := map[string]string{"nova": "Video Generation Succeeded", "luma": "Video Generation Succeeded", "invalid": "Video Generation Failed"}; !maps.Equal(types, want) {
+	if want := map[string]string{"default": "Video Generation Succeeded", "luma": "Video Generation Succeeded",
+		"keyframe": "Video Generation Succeeded", "invalid": "Video Generation Failed"}; !maps.Equal(types, want) {
 		t.Errorf("events %v, want %v", types, want)
 	}
 	docs, err := metrics.DecodeLog([]byte(res.Logs))
@@ -200,9 +216,21 @@ func TestBatchThroughTheBinary(t *testing.T) {
 			counts[name] += v
 		}
 	}
-	if counts[metrics.JobsStarted] != 2 || counts[metrics.JobsSucceeded] != 2 || counts[metrics.JobsFailed] != 1 {
+	if counts[metrics.JobsStarted] != 3 || counts[metrics.JobsSucceeded] != 3 || counts[metrics.JobsFailed] != 1 {
 		t.Errorf("metric sums %v", counts)
 	}
+}
+
+// smallPNG is an opaque 32×18 PNG in base64.
+func smallPNG(t *testing.T) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 32, 18))
+	draw.Draw(img, img.Bounds(), image.NewUniform(color.RGBA{R: 250, G: 200, B: 90, A: 255}), image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
 
 func TestKilledProcessStartsOneJob(t *testing.T) {
@@ -238,12 +266,12 @@ func TestKilledProcessStartsOneJob(t *testing.T) {
 
 func TestBadConfigurationIsReported(t *testing.T) {
 	f := newFakes(t)
-	f.env = append(f.env, "OUTPUT_BUCKET_NAME=", "DURABLE_EXECUTION_TIMEOUT_SECONDS=3600")
+	f.env = append(f.env, setting(config.EnvOutputBucket, ""), setting(config.EnvExecutionTimeout, "3600"))
 	res := f.run(t, []events.SQSMessage{msg("m", `{"prompt":"x"}`)}, durabletest.WithMaxInvocations(2))
 	if res.Status == durabletest.StatusSucceeded {
 		t.Fatal("execution succeeded without a bucket")
 	}
-	for _, want := range []string{"OUTPUT_BUCKET_NAME is required", "DURABLE_EXECUTION_TIMEOUT_SECONDS=\"3600\""} {
+	for _, want := range []string{config.EnvOutputBucket + " is required", config.EnvExecutionTimeout + `="3600"`} {
 		if !strings.Contains(res.Logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, res.Logs)
 		}
@@ -255,7 +283,7 @@ func TestBadConfigurationIsReported(t *testing.T) {
 
 func TestBudgetSpentThenRedelivered(t *testing.T) {
 	f := newFakes(t)
-	f.env = append(f.env, "DURABLE_EXECUTION_TIMEOUT_SECONDS=120")
+	f.env = append(f.env, setting(config.EnvExecutionTimeout, "120"))
 	f.bedrock.SetLifecycle(awsfake.Lifecycle{InProgressChecks: -1})
 	m := msg("slow", `{"prompt":"a slow render"}`)
 
