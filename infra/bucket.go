@@ -5,6 +5,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bedrockvideo/pipeline/handler/config"
 )
 
 // declareBucket creates the output bucket in the Bedrock region (every
@@ -73,7 +75,7 @@ func (p *VideoPipeline) declareBucket(ctx *pulumi.Context, name string, s Settin
 				Id:     pulumi.String("expire-videos"),
 				Status: pulumi.String("Enabled"),
 				Filter: &s3.BucketLifecycleConfigurationRuleFilterArgs{
-					Prefix: pulumi.String(VideoPrefix),
+					Prefix: pulumi.String(config.OutputPrefix),
 				},
 				Expiration: &s3.BucketLifecycleConfigurationRuleExpirationArgs{
 					Days: pulumi.Int(s.OutputExpirationDays),

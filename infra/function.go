@@ -13,7 +13,10 @@ import (
 const functionDeleteTimeout = "60m"
 
 // declareFunction creates the log group, the durable function, its alias
-// and the provisioned-mode SQS event source mapping on that alias.
+// and the provisioned-mode SQS event source mapping on that alias. The
+// function timeout is at least the durable execution timeout (ValidateAt):
+// the mapping invokes synchronously, and such an invocation of a durable
+// function may end at the lower of the two.
 func (p *VideoPipeline) declareFunction(ctx *pulumi.Context, name string, s Settings, artifact *Artifact,
 	perms []pulumi.Resource, queuePerm pulumi.Resource, parent pulumi.ResourceOption,
 ) error {

@@ -6,7 +6,7 @@ package infra
 
 import (
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
@@ -17,7 +17,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	handlerconfig "github.com/bedrockvideo/pipeline/handler/config"
+	"github.com/bedrockvideo/pipeline/handler/config"
 )
 
 // ComponentType is the Pulumi type token of VideoPipeline.
@@ -162,17 +162,34 @@ func NewVideoPipeline(ctx *pulumi.Context, name string, args *VideoPipelineArgs,
 	return p, nil
 }
 
-// handlerEnvironment is the environment the handler reads.
-func handlerEnvironment(s Settings, bucketName pulumi.StringInput) pulumi.StringMap {
-	return pulumi.StringMap{
-		"OUTPUT_BUCKET_NAME":                bucketName,
-		"BEDROCK_MODEL_ID":                  pulumi.String(s.BedrockModelID),
-		"BEDROCK_REGION":                    pulumi.String(s.BedrockRegion),
-		"DURABLE_EXECUTION_TIMEOUT_SECONDS": pulumi.String(fmt.Sprint(s.DurableExecutionTimeoutSeconds)),
-		"ALLOWED_MODEL_IDS":                 pulumi.String(strings.Join(s.ModelIDs(), ",")),
-		handlerconfig.EnvEventBus:           pulumi.String(s.EventBusName),
-		handlerconfig.EnvMetricsNamespace:   pulumi.String(s.MetricsNamespace),
+// HandlerConfig is the handler configuration these settings deploy with the
+// given bucket: what the function reads back from its environment.
+func (s Settings) HandlerConfig(bucket string) config.Config {
+	return config.Config{
+		OutputBucket:     bucket,
+		DefaultModel:     s.BedrockModelID,
+		AllowedModels:    s.ModelIDs(),
+		BedrockRegion:    s.BedrockRegion,
+		ExecutionTimeout: time.Duration(s.DurableExecutionTimeoutSeconds) * time.Second,
+		MaxConcurrency:   config.DefaultMaxConcurrency,
+		EventBus:         s.EventBusName,
+		MetricsNamespace: s.MetricsNamespace,
 	}
+}
+
+// handlerEnvironment is the function's environment, built by the handler's
+// settings contract (config.Config.Environ) once the bucket name is known,
+// so the deployment spells no variable name and writes only what the
+// handler accepts: a configuration the handler would refuse fails the
+// deployment instead of every invocation.
+func handlerEnvironment(s Settings, bucketName pulumi.StringOutput) pulumi.StringMapOutput {
+	return bucketName.ApplyT(func(bucket string) (map[string]string, error) {
+		c := s.HandlerConfig(bucket)
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("function environment: %w", err)
+		}
+		return c.Environ(), nil
+	}).(pulumi.StringMapOutput)
 }
 
 // policyJSON renders a policy document built from one resolved string (an

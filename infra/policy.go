@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/bedrockvideo/pipeline/handler/config"
 )
 
 // PolicyDocument is an IAM policy document. The pipeline builds its policies
@@ -36,10 +38,6 @@ func (d PolicyDocument) JSON() (string, error) {
 func newPolicy(statements ...PolicyStatement) PolicyDocument {
 	return PolicyDocument{Version: "2012-10-17", Statement: statements}
 }
-
-// VideoPrefix is the key prefix under which the handler writes job.json and
-// result.json and Bedrock writes its output (videos/<messageId>/...).
-const VideoPrefix = "videos/"
 
 // arns builds the ARNs the pipeline's policies refer to.
 type arns struct {
@@ -78,17 +76,23 @@ func queueConsumerPolicy(queueArn string) PolicyDocument {
 
 // bedrockPolicy lets the function start and follow asynchronous invocations.
 //
-// What Nova Reel video generation needs, per the Amazon Nova user guide
-// ("Video generation access and usage"): bedrock:InvokeModel and
-// s3:PutObject at minimum (StartAsyncInvoke is authorized by
-// bedrock:InvokeModel, says the Bedrock API reference), plus
-// bedrock:GetAsyncInvoke and bedrock:ListAsyncInvokes to track jobs.
-// InvokeModel is granted on the allowed models' foundation-model ARNs and on
-// this account's async-invoke resources (the invocation being created); the
-// two tracking actions only on the async-invoke resources, all in the
-// Bedrock region. (Should AWS evaluate ListAsyncInvokes only against "*",
-// that one call would be denied: the pipeline forbids "*" resources, and the
-// handler follows a job by its invocation ARN with GetAsyncInvoke.)
+// StartAsyncInvoke is authorized by bedrock:InvokeModel (Bedrock API
+// reference, "StartAsyncInvoke"); the Service Authorization Reference
+// ("Actions, resources, and condition keys for Amazon Bedrock") lists
+// foundation-model and async-invoke as its resource types, so it is granted
+// on the allowed models' foundation-model ARNs and on this account's
+// async-invoke resources in the Bedrock region. bedrock:GetAsyncInvoke
+// requires the async-invoke resource type and is scoped the same way.
+//
+// bedrock:ListAsyncInvokes has no resource type in the Service Authorization
+// Reference (access level List): a statement naming any ARN never matches
+// it, and only "Resource": "*" grants it. It gets a statement of its own on
+// "*" — the one "*" of the pipeline's own policies — and nothing else shares
+// that statement. It only lists this account's invocations in the Bedrock
+// region (submit time, status, model, output location); the handler needs it
+// to find the invocation a retried StartAsyncInvoke answered with
+// ConflictException, so a paid job is followed instead of being marked
+// failed while it keeps running.
 func bedrockPolicy(a arns, modelIDs []string) PolicyDocument {
 	invoke := make([]string, 0, len(modelIDs)+1)
 	for _, id := range modelIDs {
@@ -105,26 +109,37 @@ func bedrockPolicy(a arns, modelIDs []string) PolicyDocument {
 		PolicyStatement{
 			Sid:      "FollowAsyncInvocations",
 			Effect:   "Allow",
-			Action:   []string{"bedrock:GetAsyncInvoke", "bedrock:ListAsyncInvokes"},
+			Action:   []string{"bedrock:GetAsyncInvoke"},
 			Resource: []string{a.asyncInvokes()},
+		},
+		PolicyStatement{
+			Sid:      "ListAsyncInvocations",
+			Effect:   "Allow",
+			Action:   []string{"bedrock:ListAsyncInvokes"},
+			Resource: []string{"*"},
 		},
 	)
 }
 
 // outputBucketPolicy lets the function (and Bedrock, see below) read and
-// write under videos/ of the output bucket only.
+// write under videos/ of the output bucket, and read under inputs/.
 //
 // Bedrock asynchronous invocation writes the video to S3 with the caller's
 // identity (a forward-access session of the role that called
 // StartAsyncInvoke), not with a Bedrock service role, so s3:PutObject on the
-// output prefix in this role is what lets Bedrock deliver
-// videos/<messageId>/<invocationId>/output.mp4. The bucket uses SSE-S3, so no
-// KMS permission is needed for that write. Multipart uploads are authorized
-// by s3:PutObject too; the lifecycle rule aborts any that are left behind.
+// output prefix in this role is what lets Bedrock deliver the video under
+// videos/<messageId>/<invocationId>/. The bucket uses SSE-S3, so no KMS
+// permission is needed for that write. Multipart uploads are authorized by
+// s3:PutObject too; the lifecycle rule aborts any that are left behind.
+// Bedrock reads an input image given as an s3Location with the same
+// identity, hence s3:GetObject on inputs/ (and only there: a job cannot make
+// the function read anything else in the account).
 //
 // s3:ListBucket is granted on the bucket, restricted by s3:prefix to
-// videos/, because without it S3 answers a GET for a missing object with 403
-// instead of 404 and the handler could not tell "not written yet" from
+// videos/ and inputs/: the handler lists a job's output prefix to find the
+// video Bedrock wrote (Luma Ray2 documents no output key), and without the
+// grant S3 answers a GET for a missing object with 403 instead of 404, so
+// the handler could not tell "not written yet" or "no such input image" from
 // "forbidden".
 func outputBucketPolicy(bucketArn string) PolicyDocument {
 	return newPolicy(
@@ -132,14 +147,20 @@ func outputBucketPolicy(bucketArn string) PolicyDocument {
 			Sid:      "ReadWriteVideos",
 			Effect:   "Allow",
 			Action:   []string{"s3:PutObject", "s3:GetObject"},
-			Resource: []string{bucketArn + "/" + VideoPrefix + "*"},
+			Resource: []string{bucketArn + "/" + config.OutputPrefix + "*"},
 		},
 		PolicyStatement{
-			Sid:       "ListVideosPrefix",
+			Sid:      "ReadInputImages",
+			Effect:   "Allow",
+			Action:   []string{"s3:GetObject"},
+			Resource: []string{bucketArn + "/" + config.InputPrefix + "*"},
+		},
+		PolicyStatement{
+			Sid:       "ListVideosAndInputs",
 			Effect:    "Allow",
 			Action:    []string{"s3:ListBucket"},
 			Resource:  []string{bucketArn},
-			Condition: map[string]map[string]any{"StringLike": {"s3:prefix": []string{VideoPrefix + "*"}}},
+			Condition: map[string]map[string]any{"StringLike": {"s3:prefix": []string{config.OutputPrefix + "*", config.InputPrefix + "*"}}},
 		},
 	)
 }

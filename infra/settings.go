@@ -6,22 +6,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	handlerconfig "github.com/bedrockvideo/pipeline/handler/config"
-)
-
-// Model identifiers the handler knows how to drive through Bedrock
-// asynchronous invocation.
-const (
-	// ModelNovaReelV10 is Amazon Nova Reel 1.0 (legacy).
-	ModelNovaReelV10 = "amazon.nova-reel-v1:0"
-	// ModelNovaReelV11 is Amazon Nova Reel 1.1 (legacy), the default model.
-	ModelNovaReelV11 = "amazon.nova-reel-v1:1"
-	// ModelLumaRay2 is Luma AI Ray2, offered by Bedrock only in us-west-2.
-	ModelLumaRay2 = "luma.ray-v2:0"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
 // Architecture values accepted by the architecture setting.
@@ -37,28 +28,15 @@ const (
 	// MaxDurableExecutionTimeoutSeconds is the longest durable execution an
 	// SQS event source mapping can wait for: the mapping invokes the function
 	// synchronously and waits for the whole execution, and a synchronous
-	// invocation of a durable function is capped at 15 minutes.
-	MaxDurableExecutionTimeoutSeconds = 900
+	// invocation of a durable function is capped at 15 minutes (Lambda
+	// developer guide, "Invoking Lambda durable functions"). The handler's
+	// settings contract owns the limit.
+	MaxDurableExecutionTimeoutSeconds = int(handlerconfig.MaxExecutionTimeout / time.Second)
 	// MaxFunctionTimeoutSeconds is Lambda's per-invocation limit.
 	MaxFunctionTimeoutSeconds = 900
 	// MaxQueueVisibilityTimeoutSeconds is SQS's limit (12 hours).
 	MaxQueueVisibilityTimeoutSeconds = 43200
-	// VisibilityTimeoutFunctionMultiple is the AWS recommendation for an SQS
-	// event source: visibility timeout at least six times the function
-	// timeout, so retries of a throttled or failed batch do not make the
-	// message visible again while a poller still holds it.
-	VisibilityTimeoutFunctionMultiple = 6
 )
-
-// knownModels maps each supported model id to the Bedrock regions it is
-// restricted to; a nil slice means "no restriction enforced here" (Nova Reel
-// is offered in us-east-1 and a few other regions; Bedrock itself rejects an
-// unsupported region at invocation time).
-var knownModels = map[string][]string{
-	ModelNovaReelV10: nil,
-	ModelNovaReelV11: nil,
-	ModelLumaRay2:    {"us-west-2"},
-}
 
 // logRetentionDays are the only values CloudWatch Logs accepts for a log
 // group's retention.
@@ -73,11 +51,12 @@ var (
 // Pulumi.yaml). Field comments give the Pulumi config key, the default and
 // the allowed range; Validate enforces the ranges.
 type Settings struct {
-	// BedrockRegion (bedrockRegion, default us-east-1) is where Bedrock is
-	// called and where the output bucket lives.
+	// BedrockRegion (bedrockRegion, default: the region of the catalogue's
+	// live model, us-west-2) is where Bedrock is called and where the output
+	// bucket lives.
 	BedrockRegion string
-	// BedrockModelID (bedrockModelId, default amazon.nova-reel-v1:1) is the
-	// model the handler uses when a job names none.
+	// BedrockModelID (bedrockModelId, default: the catalogue's live model,
+	// luma.ray-v2:0) is the model the handler uses when a job names none.
 	BedrockModelID string
 	// AllowedModelIDs (allowedModelIds, default empty = just BedrockModelID)
 	// are the models a job may ask for; the role may invoke each of them.
@@ -86,8 +65,9 @@ type Settings struct {
 	Architecture string
 	// MemorySizeMB (memorySizeMb, default 256) is the function memory, 128–10240.
 	MemorySizeMB int
-	// FunctionTimeoutSeconds (functionTimeoutSeconds, default 60) is the
-	// per-invocation timeout, 1–900.
+	// FunctionTimeoutSeconds (functionTimeoutSeconds, default 900) is the
+	// per-invocation timeout, from DurableExecutionTimeoutSeconds to 900 (see
+	// Validate).
 	FunctionTimeoutSeconds int
 	// DurableExecutionTimeoutSeconds (durableExecutionTimeoutSeconds,
 	// default 900) bounds a whole durable execution, 1–900.
@@ -137,15 +117,16 @@ type Settings struct {
 }
 
 // DefaultSettings returns the settings used for every key the stack leaves
-// unset. They match the defaults declared in Pulumi.yaml.
+// unset. They match the defaults declared in Pulumi.yaml. The model and the
+// Bedrock region come from the model catalogue (videomodels.Default).
 func DefaultSettings() Settings {
 	return Settings{
-		BedrockRegion:                  "us-east-1",
-		BedrockModelID:                 ModelNovaReelV11,
+		BedrockRegion:                  videomodels.DefaultRegion(),
+		BedrockModelID:                 videomodels.Default().ID,
 		Architecture:                   ArchARM64,
 		MemorySizeMB:                   256,
-		FunctionTimeoutSeconds:         60,
-		DurableExecutionTimeoutSeconds: MaxDurableExecutionTimeoutSeconds,
+		FunctionTimeoutSeconds:         MaxFunctionTimeoutSeconds,
+		DurableExecutionTimeoutSeconds: int(handlerconfig.DefaultExecutionTimeout / time.Second),
 		DurableRetentionDays:           14,
 		LogRetentionDays:               14,
 		OutputExpirationDays:           7,
@@ -253,10 +234,20 @@ func (s Settings) GOARCH() string {
 
 // VisibilityTimeoutFloorSeconds is the smallest visibility timeout that is
 // safe for the queue: it covers a whole durable execution (the mapping keeps
-// the message in flight until the execution ends) and six times the
-// function timeout.
+// the message in flight until the execution ends) and the function timeout
+// (Lambda refuses an event source mapping whose function timeout exceeds the
+// queue's visibility timeout: Lambda developer guide, "Creating and
+// configuring an Amazon SQS event source mapping").
+//
+// It is deliberately not six times the function timeout, the figure that
+// guide recommends so that retries of a throttled invocation happen while
+// the message is still in flight: with a 900 s function timeout that is 90
+// minutes, and every redelivery — a job that outlives one execution, a
+// record reported as failed — would wait that long. A redelivery while an
+// execution still runs is harmless here: the new execution re-attaches to
+// the job through job.json and starts no second Bedrock job.
 func (s Settings) VisibilityTimeoutFloorSeconds() int {
-	return max(s.DurableExecutionTimeoutSeconds, VisibilityTimeoutFunctionMultiple*s.FunctionTimeoutSeconds)
+	return max(s.DurableExecutionTimeoutSeconds, s.FunctionTimeoutSeconds)
 }
 
 // EffectiveVisibilityTimeoutSeconds is the visibility timeout given to the
@@ -269,9 +260,18 @@ func (s Settings) EffectiveVisibilityTimeoutSeconds() int {
 	return s.QueueVisibilityTimeoutSeconds
 }
 
-// Validate checks every setting against its allowed range and returns one
-// error listing every problem found, each naming the setting and its range.
-func (s Settings) Validate() error {
+// Validate checks every setting against its allowed range, and the models
+// against the catalogue as of now; see ValidateAt.
+func (s Settings) Validate() error { return s.ValidateAt(time.Now()) }
+
+// ValidateAt checks every setting against its allowed range and returns one
+// error listing every problem found, each naming the setting and its rule.
+// Every model (bedrockModelId and allowedModelIds) must be in the catalogue,
+// not past its end of life at now, and served by Bedrock in bedrockRegion;
+// the error then names the catalogue's replacement and the settings to
+// change, so `pulumi preview` stops before deploying a pipeline whose every
+// job would fail.
+func (s Settings) ValidateAt(now time.Time) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	between := func(key string, v, lo, hi int, why string) {
@@ -284,21 +284,20 @@ func (s Settings) Validate() error {
 	}
 
 	if !regionPattern.MatchString(s.BedrockRegion) {
-		bad("bedrockRegion must be an AWS region name such as us-east-1, got %q", s.BedrockRegion)
+		bad("bedrockRegion must be an AWS region name such as %s, got %q", videomodels.DefaultRegion(), s.BedrockRegion)
 	}
-	checkModel := func(key, id string) {
-		regions, ok := knownModels[id]
-		if !ok {
-			bad("%s: unknown model %q; supported models are %s", key, id, strings.Join(KnownModelIDs(), ", "))
-			return
-		}
-		if regions != nil && !slices.Contains(regions, s.BedrockRegion) {
-			bad("%s: model %q is only available in %s, but bedrockRegion is %q", key, id, strings.Join(regions, ", "), s.BedrockRegion)
-		}
+	live := videomodels.Default()
+	fix := fmt.Sprintf("pulumi config set bedrockModelId %s && pulumi config set bedrockRegion %s", live.ID, live.Regions[0])
+	if err := videomodels.Check(s.BedrockModelID, s.BedrockRegion, now); err != nil {
+		bad("bedrockModelId: %w (%s)", err, fix)
 	}
-	checkModel("bedrockModelId", s.BedrockModelID)
 	for _, id := range s.AllowedModelIDs {
-		checkModel("allowedModelIds", strings.TrimSpace(id))
+		if id = strings.TrimSpace(id); id == s.BedrockModelID {
+			continue // reported above
+		}
+		if err := videomodels.Check(id, s.BedrockRegion, now); err != nil {
+			bad("allowedModelIds: %w (remove %s from allowedModelIds)", err, id)
+		}
 	}
 	if len(s.AllowedModelIDs) > 0 && !slices.Contains(s.ModelIDs(), s.BedrockModelID) {
 		bad("allowedModelIds must include bedrockModelId %q (or be empty to allow just that model), got [%s]",
@@ -312,6 +311,17 @@ func (s Settings) Validate() error {
 	between("functionTimeoutSeconds", s.FunctionTimeoutSeconds, 1, MaxFunctionTimeoutSeconds, "")
 	between("durableExecutionTimeoutSeconds", s.DurableExecutionTimeoutSeconds, 1, MaxDurableExecutionTimeoutSeconds,
 		"an event source mapping waits for the whole execution")
+	// The Lambda guide ("Invoking Lambda durable functions") limits a
+	// synchronous invocation of a durable function — what the event source
+	// mapping makes — to 15 minutes "or less if the function timeout or
+	// execution timeout is lower". Under that reading a function timeout
+	// below the execution timeout would cut every execution short, so it is
+	// refused rather than left to fail at run time.
+	if s.FunctionTimeoutSeconds < s.DurableExecutionTimeoutSeconds {
+		bad("functionTimeoutSeconds must be at least durableExecutionTimeoutSeconds=%d, got %d "+
+			"(the event source mapping invokes the function synchronously, and such an invocation of a durable "+
+			"function ends at the lower of the two timeouts)", s.DurableExecutionTimeoutSeconds, s.FunctionTimeoutSeconds)
+	}
 	between("durableRetentionDays", s.DurableRetentionDays, 1, 90, "")
 	if !slices.Contains(logRetentionDays, s.LogRetentionDays) {
 		bad("logRetentionDays must be one of %v (values CloudWatch Logs accepts), got %d", logRetentionDays, s.LogRetentionDays)
@@ -321,8 +331,8 @@ func (s Settings) Validate() error {
 	if v := s.QueueVisibilityTimeoutSeconds; v != 0 {
 		floor := s.VisibilityTimeoutFloorSeconds()
 		between("queueVisibilityTimeoutSeconds", v, floor, MaxQueueVisibilityTimeoutSeconds, fmt.Sprintf(
-			"0 derives it; otherwise at least durableExecutionTimeoutSeconds=%d and %d x functionTimeoutSeconds=%d",
-			s.DurableExecutionTimeoutSeconds, VisibilityTimeoutFunctionMultiple, VisibilityTimeoutFunctionMultiple*s.FunctionTimeoutSeconds))
+			"0 derives it; otherwise at least durableExecutionTimeoutSeconds=%d and functionTimeoutSeconds=%d",
+			s.DurableExecutionTimeoutSeconds, s.FunctionTimeoutSeconds))
 	}
 	between("batchSize", s.BatchSize, 1, 10, "")
 	between("maximumBatchingWindowSeconds", s.MaximumBatchingWindowSeconds, 0, 300, "")
@@ -343,14 +353,4 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("invalid pipeline settings: %w", err)
 	}
 	return nil
-}
-
-// KnownModelIDs lists the supported model ids in a stable order.
-func KnownModelIDs() []string {
-	ids := make([]string, 0, len(knownModels))
-	for id := range knownModels {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }

@@ -51,16 +51,6 @@ const (
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
 )
 
-// Variables Lambda sets in every function's environment; the handler reads
-// them, the deployment cannot set them (they are reserved).
-const (
-	// EnvFunctionName is the function's name; metrics carry it as their
-	// FunctionName dimension so stacks sharing a namespace stay apart.
-	EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
-	// EnvFunctionRegion is the function's region, where the event bus is.
-	EnvFunctionRegion = "AWS_REGION"
-)
-
 // Variables lists every environment variable the handler reads, in the
 // order Environ documents them.
 func Variables() []string {
@@ -93,8 +83,6 @@ const (
 	// (Amazon CloudWatch API reference, PutMetricData: Namespace, 1–255
 	// characters).
 	MaxMetricsNamespaceLength = 255
-	// LocalFunctionName is the FunctionName dimension outside Lambda.
-	LocalFunctionName = "local"
 )
 
 // MaxJobBodyBytes is the largest job body: 1 MiB, the largest message SQS
@@ -153,14 +141,6 @@ type Config struct {
 	// MetricsNamespace is the CloudWatch namespace of the handler's
 	// metrics (EnvMetricsNamespace).
 	MetricsNamespace string
-	// EventsRegion is the region of EventBus: the function's own
-	// (EnvFunctionRegion), BedrockRegion outside Lambda. Not part of
-	// Environ: Lambda sets it.
-	EventsRegion string
-	// FunctionName is the metrics' FunctionName dimension
-	// (EnvFunctionName, LocalFunctionName outside Lambda). Not part of
-	// Environ: Lambda sets it.
-	FunctionName string
 }
 
 // Defaults returns the configuration an environment holding only
@@ -177,8 +157,6 @@ func Defaults(bucket string) Config {
 		MaxConcurrency:   DefaultMaxConcurrency,
 		EventBus:         DefaultEventBus,
 		MetricsNamespace: DefaultMetricsNamespace,
-		EventsRegion:     m.Regions[0],
-		FunctionName:     LocalFunctionName,
 	}
 }
 
@@ -243,8 +221,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MaxConcurrency:   DefaultMaxConcurrency,
 		EventBus:         get(EnvEventBus),
 		MetricsNamespace: get(EnvMetricsNamespace),
-		EventsRegion:     get(EnvFunctionRegion),
-		FunctionName:     get(EnvFunctionName),
 	}
 	switch {
 	case c.OutputBucket == "":
@@ -323,14 +299,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.MetricsNamespace = DefaultMetricsNamespace
 	} else if err := CheckMetricsNamespace(c.MetricsNamespace); err != nil {
 		bad("%s: %v", EnvMetricsNamespace, err)
-	}
-	if c.EventsRegion == "" {
-		c.EventsRegion = c.BedrockRegion
-	} else if !regionPattern.MatchString(c.EventsRegion) {
-		bad("%s=%q is not an AWS region name such as us-east-1", EnvFunctionRegion, c.EventsRegion)
-	}
-	if c.FunctionName == "" {
-		c.FunctionName = LocalFunctionName
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("handler configuration: %w", errors.Join(errs...))

@@ -26,8 +26,6 @@ func TestDefaultsFollowTheCatalogue(t *testing.T) {
 		MaxConcurrency:   10,
 		EventBus:         "default",
 		MetricsNamespace: "BedrockVideoPipeline",
-		EventsRegion:     "us-west-2",
-		FunctionName:     "local",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
@@ -65,7 +63,7 @@ func TestAllSettings(t *testing.T) {
 		OutputBucket: "my-videos", DefaultModel: videomodels.NovaReelV10,
 		AllowedModels: []string{videomodels.NovaReelV10, videomodels.NovaReelV11},
 		BedrockRegion: "us-east-1", ExecutionTimeout: 600 * time.Second, MaxConcurrency: 4,
-		EventBus: "default", MetricsNamespace: "BedrockVideoPipeline", EventsRegion: "us-east-1", FunctionName: "local",
+		EventBus: "default", MetricsNamespace: "BedrockVideoPipeline",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
@@ -79,11 +77,11 @@ func TestEnvironRoundTrip(t *testing.T) {
 		Defaults("my-videos"),
 		{OutputBucket: "a.b-c", DefaultModel: videomodels.NovaReelV11, AllowedModels: []string{videomodels.NovaReelV11},
 			BedrockRegion: "us-east-1", ExecutionTimeout: time.Second, MaxConcurrency: 1,
-			EventBus: "video-events", MetricsNamespace: "Team/Video", EventsRegion: "us-east-1", FunctionName: "local"},
+			EventBus: "video-events", MetricsNamespace: "Team/Video"},
 		{OutputBucket: "videos-123", DefaultModel: videomodels.NovaReelV10,
 			AllowedModels: []string{videomodels.NovaReelV10, videomodels.NovaReelV11},
 			BedrockRegion: "us-east-1", ExecutionTimeout: 450 * time.Second, MaxConcurrency: 100,
-			EventBus: "default", MetricsNamespace: "BedrockVideoPipeline", EventsRegion: "us-east-1", FunctionName: "local"},
+			EventBus: "default", MetricsNamespace: "BedrockVideoPipeline"},
 	}
 	for _, c := range configs {
 		env := c.Environ()

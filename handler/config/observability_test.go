@@ -6,25 +6,23 @@ import (
 )
 
 func TestObservabilityDefaults(t *testing.T) {
-	c, err := FromEnviron(map[string]string{EnvOutputBucket: "my-videos", EnvRegion: "us-west-2"})
+	c, err := FromEnviron(map[string]string{EnvOutputBucket: "my-videos"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.EventBus != "default" || c.MetricsNamespace != "BedrockVideoPipeline" || c.FunctionName != "local" || c.EventsRegion != "us-west-2" {
-		t.Errorf("got bus %q namespace %q function %q events region %q", c.EventBus, c.MetricsNamespace, c.FunctionName, c.EventsRegion)
+	if c.EventBus != "default" || c.MetricsNamespace != "BedrockVideoPipeline" {
+		t.Errorf("got bus %q namespace %q", c.EventBus, c.MetricsNamespace)
 	}
 }
 
 func TestObservabilitySettings(t *testing.T) {
 	c, err := FromEnviron(map[string]string{
-		EnvOutputBucket: "my-videos", EnvRegion: "us-west-2",
-		EnvEventBus: "video-events", EnvMetricsNamespace: "Team/Video Pipeline",
-		EnvFunctionName: "video-handler-1a2b", EnvFunctionRegion: "eu-west-1",
+		EnvOutputBucket: "my-videos", EnvEventBus: "video-events", EnvMetricsNamespace: "Team/Video Pipeline",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.EventBus != "video-events" || c.MetricsNamespace != "Team/Video Pipeline" || c.FunctionName != "video-handler-1a2b" || c.EventsRegion != "eu-west-1" {
+	if c.EventBus != "video-events" || c.MetricsNamespace != "Team/Video Pipeline" {
 		t.Errorf("got %+v", c)
 	}
 }
@@ -38,7 +36,6 @@ func TestBadObservabilitySettings(t *testing.T) {
 		{"reserved namespace", EnvMetricsNamespace, "AWS/Lambda", "reserved for AWS services"},
 		{"namespace characters", EnvMetricsNamespace, "video$metrics", "may contain only"},
 		{"namespace length", EnvMetricsNamespace, strings.Repeat("n", 256), "longer than 255"},
-		{"function region", EnvFunctionRegion, "Ireland", `AWS_REGION="Ireland"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

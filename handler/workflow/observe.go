@@ -13,9 +13,14 @@ import (
 	"github.com/bedrockvideo/pipeline/handler/metrics"
 )
 
-// MetricsEmitter is the metrics emitter cfg describes.
-func MetricsEmitter(cfg config.Config) metrics.Emitter {
-	return metrics.Emitter{Namespace: cfg.MetricsNamespace, FunctionName: cfg.FunctionName}
+// MetricsEmitter writes metrics in cfg's namespace with the FunctionName
+// dimension functionName (Lambda's name for the function; "local" when
+// empty, outside Lambda).
+func MetricsEmitter(cfg config.Config, functionName string) metrics.Emitter {
+	if functionName == "" {
+		functionName = "local"
+	}
+	return metrics.Emitter{Namespace: cfg.MetricsNamespace, FunctionName: functionName}
 }
 
 // publish sends the completion event of a written result. It runs inside

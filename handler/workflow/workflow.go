@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/bedrockvideo/pipeline/durable"
@@ -51,14 +52,21 @@ func NewDeps(ctx context.Context, cfg config.Config) (Deps, error) {
 	if err != nil {
 		return Deps{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
-	eventsCfg := awsCfg.Copy()
-	eventsCfg.Region = cfg.EventsRegion
+	// The event bus is in the function's own region, which Lambda sets
+	// (AWS_REGION) and the SDK reads; outside Lambda, the Bedrock region.
+	eventsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return Deps{}, fmt.Errorf("loading AWS configuration for EventBridge: %w", err)
+	}
+	if eventsCfg.Region == "" {
+		eventsCfg.Region = cfg.BedrockRegion
+	}
 	return Deps{
 		Config:  cfg,
 		Bedrock: bedrockjob.NewFromConfig(awsCfg),
 		Store:   jobstore.NewFromConfig(awsCfg, cfg.OutputBucket),
 		Events:  completion.NewFromConfig(eventsCfg, cfg.EventBus),
-		Metrics: MetricsEmitter(cfg),
+		Metrics: MetricsEmitter(cfg, lambdacontext.FunctionName),
 	}, nil
 }
 

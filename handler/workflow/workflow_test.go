@@ -60,14 +60,13 @@ func newEnv(t *testing.T) *env {
 		MaxConcurrency:   4,
 		EventBus:         "default",
 		MetricsNamespace: "BedrockVideoPipeline",
-		FunctionName:     "video-handler",
 	}
 	return &env{t: t, bedrock: b, s3: s, events: eb, deps: Deps{
 		Config:  cfg,
 		Bedrock: bedrockjob.NewFromConfig(awsfake.ClientConfig(b.URL())),
 		Store:   jobstore.NewFromConfig(awsfake.ClientConfig(s.URL()), bucket),
 		Events:  completion.NewFromConfig(awsfake.ClientConfig(eb.URL()), "default"),
-		Metrics: MetricsEmitter(cfg),
+		Metrics: MetricsEmitter(cfg, "video-handler"),
 		Now:     clock,
 	}}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/infra"
 )
 
@@ -226,9 +227,8 @@ func TestEventBusPermission(t *testing.T) {
 				t.Errorf("policy %+v, want events:PutEvents on %s only", doc, wantBus)
 			}
 			fn := d.one(t, typeFunction)
-			env := obj(t, fn, "environment")["variables"].ObjectValue()
-			if env["EVENT_BUS_NAME"].StringValue() != bus {
-				t.Errorf("EVENT_BUS_NAME = %v", env["EVENT_BUS_NAME"])
+			if got := functionEnv(t, fn)[config.EnvEventBus]; got != bus {
+				t.Errorf("%s = %q, want %q", config.EnvEventBus, got, bus)
 			}
 			if !hasSuffixURN(fn.Dependencies, "video-events-access") {
 				t.Error("the function does not wait for its event bus permission")

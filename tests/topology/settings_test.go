@@ -4,9 +4,15 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bedrockvideo/pipeline/infra"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
+
+// today is the date the catalogue facts were checked; table tests validate
+// as of this day so that they do not depend on the clock.
+var today = time.Date(2026, time.November, 30, 12, 0, 0, 0, time.UTC)
 
 func TestValidateRejectsOutOfRangeSettings(t *testing.T) {
 	cases := []struct {
@@ -35,15 +41,24 @@ func TestValidateRejectsOutOfRangeSettings(t *testing.T) {
 		{"unknown architecture", func(s *infra.Settings) { s.Architecture = "amd64" },
 			[]string{"architecture must be \"arm64\" or \"x86_64\"", "got \"amd64\""}},
 		{"unknown model", func(s *infra.Settings) { s.BedrockModelID = "amazon.titan-video" },
-			[]string{"bedrockModelId", "unknown model \"amazon.titan-video\"", "amazon.nova-reel-v1:0, amazon.nova-reel-v1:1, luma.ray-v2:0"}},
-		{"unknown allowed model", func(s *infra.Settings) { s.AllowedModelIDs = []string{infra.ModelNovaReelV11, "x.y"} },
-			[]string{"allowedModelIds", "unknown model \"x.y\""}},
-		{"allow-list without the default model", func(s *infra.Settings) { s.AllowedModelIDs = []string{infra.ModelNovaReelV10} },
-			[]string{"allowedModelIds must include bedrockModelId \"amazon.nova-reel-v1:1\""}},
-		{"luma outside us-west-2", func(s *infra.Settings) { s.BedrockModelID = infra.ModelLumaRay2 },
-			[]string{"bedrockModelId", "\"luma.ray-v2:0\" is only available in us-west-2", "bedrockRegion is \"us-east-1\""}},
-		{"luma allowed outside us-west-2", func(s *infra.Settings) { s.AllowedModelIDs = []string{infra.ModelNovaReelV11, infra.ModelLumaRay2} },
-			[]string{"allowedModelIds", "only available in us-west-2"}},
+			[]string{"bedrockModelId: unknown video model \"amazon.titan-video\"", "amazon.nova-reel-v1:0, amazon.nova-reel-v1:1, luma.ray-v2:0",
+				"use luma.ray-v2:0 in us-west-2"}},
+		{"unknown allowed model", func(s *infra.Settings) { s.AllowedModelIDs = []string{videomodels.LumaRay2, "x.y"} },
+			[]string{"allowedModelIds: unknown video model \"x.y\""}},
+		{"allow-list without the default model", func(s *infra.Settings) {
+			s.BedrockModelID, s.AllowedModelIDs = "x.y", []string{videomodels.LumaRay2}
+		}, []string{"allowedModelIds must include bedrockModelId \"x.y\""}},
+		// Both Nova Reel versions reached end of life on 2026-09-30.
+		{"end-of-life default model", func(s *infra.Settings) {
+			s.BedrockModelID, s.BedrockRegion = videomodels.NovaReelV11, "us-east-1"
+		}, []string{"bedrockModelId: amazon.nova-reel-v1:1 (Legacy) reached its end of life on Amazon Bedrock on 2026-09-30",
+			"use luma.ray-v2:0 in us-west-2", "pulumi config set bedrockModelId luma.ray-v2:0 && pulumi config set bedrockRegion us-west-2"}},
+		{"end-of-life allowed model", func(s *infra.Settings) {
+			s.AllowedModelIDs = []string{videomodels.LumaRay2, videomodels.NovaReelV10}
+		}, []string{"allowedModelIds: amazon.nova-reel-v1:0 (Legacy) reached its end of life", "use luma.ray-v2:0 in us-west-2"}},
+		{"luma outside us-west-2", func(s *infra.Settings) { s.BedrockRegion = "us-east-1" },
+			[]string{"bedrockModelId: luma.ray-v2:0 is served by Amazon Bedrock only in us-west-2, not in us-east-1",
+				"use luma.ray-v2:0 in us-west-2"}},
 		{"bad region", func(s *infra.Settings) { s.BedrockRegion = "virginia" },
 			[]string{"bedrockRegion must be an AWS region name", "got \"virginia\""}},
 		{"memory too small", func(s *infra.Settings) { s.MemorySizeMB = 64 },
@@ -60,9 +75,17 @@ func TestValidateRejectsOutOfRangeSettings(t *testing.T) {
 			[]string{"maxReceiveCount must be between 1 and 1000", "got 0"}},
 		{"visibility below the execution", func(s *infra.Settings) { s.QueueVisibilityTimeoutSeconds = 600 },
 			[]string{"queueVisibilityTimeoutSeconds must be between 900 and 43200", "durableExecutionTimeoutSeconds=900", "got 600"}},
-		{"visibility below six function timeouts", func(s *infra.Settings) {
-			s.FunctionTimeoutSeconds, s.QueueVisibilityTimeoutSeconds = 300, 1000
-		}, []string{"queueVisibilityTimeoutSeconds must be between 1800 and 43200", "6 x functionTimeoutSeconds=1800", "got 1000"}},
+		{"visibility below the function timeout", func(s *infra.Settings) {
+			s.DurableExecutionTimeoutSeconds, s.QueueVisibilityTimeoutSeconds = 300, 600
+		}, []string{"queueVisibilityTimeoutSeconds must be between 900 and 43200", "functionTimeoutSeconds=900", "got 600"}},
+		// The stricter reading of the Lambda guide: a synchronous invocation
+		// of a durable function ends at the lower of the two timeouts.
+		{"function timeout below the execution timeout", func(s *infra.Settings) { s.FunctionTimeoutSeconds = 60 },
+			[]string{"functionTimeoutSeconds must be at least durableExecutionTimeoutSeconds=900, got 60",
+				"invokes the function synchronously"}},
+		{"function timeout one second short", func(s *infra.Settings) {
+			s.FunctionTimeoutSeconds, s.DurableExecutionTimeoutSeconds = 299, 300
+		}, []string{"functionTimeoutSeconds must be at least durableExecutionTimeoutSeconds=300, got 299"}},
 		{"visibility above 12 hours", func(s *infra.Settings) { s.QueueVisibilityTimeoutSeconds = 43201 },
 			[]string{"queueVisibilityTimeoutSeconds must be between 900 and 43200", "got 43201"}},
 	}
@@ -70,7 +93,7 @@ func TestValidateRejectsOutOfRangeSettings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := infra.DefaultSettings()
 			tc.mutate(&s)
-			err := s.Validate()
+			err := s.ValidateAt(today)
 			if err == nil {
 				t.Fatalf("Validate accepted %+v", s)
 			}
@@ -80,6 +103,23 @@ func TestValidateRejectsOutOfRangeSettings(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestValidateFollowsTheEndOfLifeDate checks the lifecycle against the clock:
+// Nova Reel 1.1 was deployable the day before its end of life, not on the
+// day, and Validate (the real clock) refuses it today.
+func TestValidateFollowsTheEndOfLifeDate(t *testing.T) {
+	s := infra.DefaultSettings()
+	s.BedrockModelID, s.BedrockRegion = videomodels.NovaReelV11, "us-east-1"
+	if err := s.ValidateAt(time.Date(2026, time.September, 29, 23, 59, 0, 0, time.UTC)); err != nil {
+		t.Errorf("Nova Reel 1.1 refused before its end of life: %v", err)
+	}
+	if err := s.ValidateAt(time.Date(2026, time.September, 30, 0, 0, 0, 0, time.UTC)); err == nil {
+		t.Error("Nova Reel 1.1 accepted on its end-of-life day")
+	}
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "end of life") {
+		t.Errorf("Validate = %v, want the end of life", err)
 	}
 }
 
@@ -103,9 +143,7 @@ func TestValidateAcceptsBoundaries(t *testing.T) {
 		mutate func(*infra.Settings)
 	}{
 		{"defaults", func(*infra.Settings) {}},
-		{"luma in us-west-2", func(s *infra.Settings) { s.BedrockRegion, s.BedrockModelID = "us-west-2", infra.ModelLumaRay2 }},
-		{"nova reel 1.0 elsewhere", func(s *infra.Settings) { s.BedrockRegion, s.BedrockModelID = "eu-west-1", infra.ModelNovaReelV10 }},
-		{"allow-list", func(s *infra.Settings) { s.AllowedModelIDs = []string{infra.ModelNovaReelV10, infra.ModelNovaReelV11} }},
+		{"allow-list", func(s *infra.Settings) { s.AllowedModelIDs = []string{videomodels.LumaRay2} }},
 		{"lowest values", func(s *infra.Settings) {
 			s.DurableExecutionTimeoutSeconds, s.FunctionTimeoutSeconds, s.BatchSize = 1, 1, 1
 			s.MinimumPollers, s.MaximumPollers, s.MemorySizeMB = 2, 2, 128
@@ -118,13 +156,17 @@ func TestValidateAcceptsBoundaries(t *testing.T) {
 			s.MaximumBatchingWindowSeconds, s.QueueVisibilityTimeoutSeconds = 300, 43200
 		}},
 		{"visibility exactly the floor", func(s *infra.Settings) { s.QueueVisibilityTimeoutSeconds = 900 }},
+		{"function timeout equal to a short execution", func(s *infra.Settings) {
+			s.FunctionTimeoutSeconds, s.DurableExecutionTimeoutSeconds, s.QueueVisibilityTimeoutSeconds = 120, 120, 120
+		}},
+		{"function timeout above the execution timeout", func(s *infra.Settings) { s.DurableExecutionTimeoutSeconds = 60 }},
 		{"x86_64", func(s *infra.Settings) { s.Architecture = infra.ArchX8664 }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := infra.DefaultSettings()
 			tc.mutate(&s)
-			if err := s.Validate(); err != nil {
+			if err := s.ValidateAt(today); err != nil {
 				t.Errorf("Validate rejected valid settings: %v", err)
 			}
 		})
@@ -203,11 +245,11 @@ func TestSettingsFromConfig(t *testing.T) {
 
 func TestModelIDsAndDerivedValues(t *testing.T) {
 	s := infra.DefaultSettings()
-	if got := s.ModelIDs(); !reflect.DeepEqual(got, []string{infra.ModelNovaReelV11}) {
+	if got := s.ModelIDs(); !reflect.DeepEqual(got, []string{videomodels.LumaRay2}) {
 		t.Errorf("ModelIDs with empty allow-list = %v, want just the default model", got)
 	}
 	s.AllowedModelIDs = []string{" amazon.nova-reel-v1:1", "amazon.nova-reel-v1:0", "amazon.nova-reel-v1:1"}
-	if got := s.ModelIDs(); !reflect.DeepEqual(got, []string{infra.ModelNovaReelV10, infra.ModelNovaReelV11}) {
+	if got := s.ModelIDs(); !reflect.DeepEqual(got, []string{videomodels.NovaReelV10, videomodels.NovaReelV11}) {
 		t.Errorf("ModelIDs = %v, want sorted, trimmed, without duplicates", got)
 	}
 	for _, tc := range []struct {

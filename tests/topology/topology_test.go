@@ -5,14 +5,15 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-
+	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/infra"
+	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
 const (
@@ -77,9 +78,8 @@ func TestBucketIsHardenedAndInTheBedrockRegion(t *testing.T) {
 		force    bool
 		days     int
 	}{
-		{name: "defaults", settings: func(*infra.Settings) {}, region: "us-east-1", force: false, days: 7},
-		{name: "luma in us-west-2", settings: func(s *infra.Settings) {
-			s.BedrockRegion, s.BedrockModelID = "us-west-2", infra.ModelLumaRay2
+		{name: "defaults", settings: func(*infra.Settings) {}, region: "us-west-2", force: false, days: 7},
+		{name: "force destroy, longer expiry", settings: func(s *infra.Settings) {
 			s.ForceDestroy, s.OutputExpirationDays = true, 30
 		}, region: "us-west-2", force: true, days: 30},
 	}
@@ -179,12 +179,12 @@ func TestQueueWiringAndTimeouts(t *testing.T) {
 		wantReceives   int
 	}{
 		{name: "defaults cover the whole execution", settings: func(*infra.Settings) {}, wantVisibility: 900, wantReceives: 3},
-		{name: "six times a long function timeout", settings: func(s *infra.Settings) {
-			s.FunctionTimeoutSeconds, s.MaxReceiveCount = 300, 5
-		}, wantVisibility: 1800, wantReceives: 5},
+		{name: "function timeout above a short execution", settings: func(s *infra.Settings) {
+			s.DurableExecutionTimeoutSeconds, s.MaxReceiveCount = 300, 5
+		}, wantVisibility: 900, wantReceives: 5},
 		{name: "short execution, short function", settings: func(s *infra.Settings) {
-			s.FunctionTimeoutSeconds, s.DurableExecutionTimeoutSeconds = 30, 120
-		}, wantVisibility: 180, wantReceives: 3},
+			s.FunctionTimeoutSeconds, s.DurableExecutionTimeoutSeconds = 120, 120
+		}, wantVisibility: 120, wantReceives: 3},
 		{name: "explicit value above the floor", settings: func(s *infra.Settings) {
 			s.QueueVisibilityTimeoutSeconds = 3600
 		}, wantVisibility: 3600, wantReceives: 3},
@@ -200,6 +200,11 @@ func TestQueueWiringAndTimeouts(t *testing.T) {
 				if !boolean(t, q, "sqsManagedSseEnabled") {
 					t.Errorf("queue %s is not SQS-managed encrypted", q.Name)
 				}
+				// SQS's largest body; pulumi-aws would leave 256 KiB and
+				// SendMessage would refuse bodies the handler accepts.
+				if got := num(t, q, "maxMessageSize"); got != 1048576 {
+					t.Errorf("queue %s maxMessageSize = %d, want 1048576 (1 MiB)", q.Name, got)
+				}
 			}
 			vis := num(t, jobs, "visibilityTimeoutSeconds")
 			if vis != tc.wantVisibility {
@@ -208,8 +213,9 @@ func TestQueueWiringAndTimeouts(t *testing.T) {
 			if vis < s.DurableExecutionTimeoutSeconds {
 				t.Errorf("visibility timeout %d < durable execution timeout %d", vis, s.DurableExecutionTimeoutSeconds)
 			}
-			if vis < 6*s.FunctionTimeoutSeconds {
-				t.Errorf("visibility timeout %d < 6 x function timeout %d", vis, s.FunctionTimeoutSeconds)
+			// Lambda refuses the mapping otherwise.
+			if vis < s.FunctionTimeoutSeconds {
+				t.Errorf("visibility timeout %d < function timeout %d", vis, s.FunctionTimeoutSeconds)
 			}
 
 			var redrive struct {
@@ -243,13 +249,10 @@ func TestRolePoliciesAreLeastPrivilege(t *testing.T) {
 		region string
 		models []string
 	}{
-		{name: "default model", mutate: func(*infra.Settings) {}, region: "us-east-1", models: []string{infra.ModelNovaReelV11}},
-		{name: "allow-list", mutate: func(s *infra.Settings) {
-			s.AllowedModelIDs = []string{infra.ModelNovaReelV11, infra.ModelNovaReelV10, infra.ModelNovaReelV11}
-		}, region: "us-east-1", models: []string{infra.ModelNovaReelV10, infra.ModelNovaReelV11}},
-		{name: "luma", mutate: func(s *infra.Settings) {
-			s.BedrockRegion, s.BedrockModelID = "us-west-2", infra.ModelLumaRay2
-		}, region: "us-west-2", models: []string{infra.ModelLumaRay2}},
+		{name: "default model", mutate: func(*infra.Settings) {}, region: "us-west-2", models: []string{videomodels.LumaRay2}},
+		{name: "allow-list with duplicates", mutate: func(s *infra.Settings) {
+			s.AllowedModelIDs = []string{videomodels.LumaRay2, " " + videomodels.LumaRay2}
+		}, region: "us-west-2", models: []string{videomodels.LumaRay2}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -310,14 +313,27 @@ func TestRolePoliciesAreLeastPrivilege(t *testing.T) {
 				t.Errorf("invoke resources = %v, want %v", inv.Resource, wantInvoke)
 			}
 			follow := b.statement(t, "FollowAsyncInvocations")
-			if got := sorted(follow.Action); !slices.Equal(got, []string{"bedrock:GetAsyncInvoke", "bedrock:ListAsyncInvokes"}) {
-				t.Errorf("follow actions = %v", got)
+			if !slices.Equal(follow.Action, []string{"bedrock:GetAsyncInvoke"}) {
+				t.Errorf("follow actions = %v, want only bedrock:GetAsyncInvoke", follow.Action)
 			}
 			if !slices.Equal(follow.Resource, []string{asyncArn}) {
 				t.Errorf("follow resources = %v, want %s", follow.Resource, asyncArn)
 			}
-			if len(b.Statement) != 2 {
-				t.Errorf("bedrock policy has %d statements, want 2", len(b.Statement))
+			// ListAsyncInvokes has no resource type: a grant on async-invoke/*
+			// never matches it, so it needs "*", alone in its statement.
+			list := b.statement(t, "ListAsyncInvocations")
+			if !slices.Equal(list.Action, []string{"bedrock:ListAsyncInvokes"}) || !slices.Equal(list.Resource, []string{"*"}) {
+				t.Errorf("list statement = %+v, want only bedrock:ListAsyncInvokes on \"*\"", list)
+			}
+			if len(b.Statement) != 3 {
+				t.Errorf("bedrock policy has %d statements, want 3", len(b.Statement))
+			}
+			for name, doc := range docs {
+				for _, st := range doc.Statement {
+					if slices.Contains(st.Resource, "*") && st.Sid != "ListAsyncInvocations" {
+						t.Errorf("%s: statement %q is on \"*\"; only ListAsyncInvocations may be", name, st.Sid)
+					}
+				}
 			}
 
 			bucketArn := "arn:aws:s3:::" + d.out.BucketName
@@ -329,15 +345,20 @@ func TestRolePoliciesAreLeastPrivilege(t *testing.T) {
 			if !slices.Equal(rw.Resource, []string{bucketArn + "/videos/*"}) {
 				t.Errorf("object resources = %v, want only %s/videos/*", rw.Resource, bucketArn)
 			}
-			list := s3p.statement(t, "ListVideosPrefix")
-			if !slices.Equal(list.Action, []string{"s3:ListBucket"}) || !slices.Equal(list.Resource, []string{bucketArn}) {
-				t.Errorf("list statement = %+v, want s3:ListBucket on %s", list, bucketArn)
+			// Bedrock reads an s3Location image with the role's identity.
+			in := s3p.statement(t, "ReadInputImages")
+			if !slices.Equal(in.Action, []string{"s3:GetObject"}) || !slices.Equal(in.Resource, []string{bucketArn + "/inputs/*"}) {
+				t.Errorf("input statement = %+v, want only s3:GetObject on %s/inputs/*", in, bucketArn)
 			}
-			if !jsonEqual(list.Condition, map[string]any{"StringLike": map[string]any{"s3:prefix": []any{"videos/*"}}}) {
-				t.Errorf("list condition = %v, want s3:prefix limited to videos/*", list.Condition)
+			ls := s3p.statement(t, "ListVideosAndInputs")
+			if !slices.Equal(ls.Action, []string{"s3:ListBucket"}) || !slices.Equal(ls.Resource, []string{bucketArn}) {
+				t.Errorf("list statement = %+v, want s3:ListBucket on %s", ls, bucketArn)
 			}
-			if len(s3p.Statement) != 2 {
-				t.Errorf("bucket access policy has %d statements, want 2", len(s3p.Statement))
+			if !jsonEqual(ls.Condition, map[string]any{"StringLike": map[string]any{"s3:prefix": []any{"videos/*", "inputs/*"}}}) {
+				t.Errorf("list condition = %v, want s3:prefix limited to videos/* and inputs/*", ls.Condition)
+			}
+			if len(s3p.Statement) != 3 {
+				t.Errorf("bucket access policy has %d statements, want 3", len(s3p.Statement))
 			}
 		})
 	}
@@ -351,9 +372,9 @@ func TestDurableFunction(t *testing.T) {
 	}{
 		{name: "defaults", mutate: func(*infra.Settings) {}, arch: "arm64"},
 		{name: "tuned x86", mutate: func(s *infra.Settings) {
-			s.Architecture, s.MemorySizeMB, s.FunctionTimeoutSeconds = infra.ArchX8664, 1024, 120
+			s.Architecture, s.MemorySizeMB, s.FunctionTimeoutSeconds = infra.ArchX8664, 1024, 600
 			s.DurableExecutionTimeoutSeconds, s.DurableRetentionDays, s.LogRetentionDays = 600, 30, 90
-			s.AllowedModelIDs = []string{infra.ModelNovaReelV10, infra.ModelNovaReelV11}
+			s.AllowedModelIDs = []string{videomodels.LumaRay2}
 		}, arch: "x86_64"},
 	}
 	for _, tc := range cases {
@@ -389,27 +410,21 @@ func TestDurableFunction(t *testing.T) {
 			if got := int(dc["executionTimeout"].NumberValue()); got != s.DurableExecutionTimeoutSeconds || got > 900 {
 				t.Errorf("durableConfig.executionTimeout = %d, want %d (<= 900)", got, s.DurableExecutionTimeoutSeconds)
 			}
+			// A synchronous invocation of a durable function (what the
+			// mapping makes) may end at the lower of the two timeouts.
+			if ft, et := num(t, fn, "timeout"), int(dc["executionTimeout"].NumberValue()); ft < et {
+				t.Errorf("function timeout %d < durable execution timeout %d: executions would be cut short", ft, et)
+			}
 			if got := int(dc["retentionPeriod"].NumberValue()); got != s.DurableRetentionDays {
 				t.Errorf("durableConfig.retentionPeriod = %d, want %d", got, s.DurableRetentionDays)
 			}
 
-			env := obj(t, fn, "environment")["variables"].ObjectValue()
-			wantEnv := map[string]string{
-				"OUTPUT_BUCKET_NAME":                d.out.BucketName,
-				"BEDROCK_MODEL_ID":                  s.BedrockModelID,
-				"BEDROCK_REGION":                    s.BedrockRegion,
-				"DURABLE_EXECUTION_TIMEOUT_SECONDS": strconv.Itoa(s.DurableExecutionTimeoutSeconds),
-				"ALLOWED_MODEL_IDS":                 strings.Join(s.ModelIDs(), ","),
-				"EVENT_BUS_NAME":                    s.EventBusName,
-				"METRICS_NAMESPACE":                 s.MetricsNamespace,
-			}
-			if len(env) != len(wantEnv) {
-				t.Errorf("environment = %v, want exactly %v", env, wantEnv)
-			}
-			for k, want := range wantEnv {
-				if v, ok := env[resource.PropertyKey(k)]; !ok || v.StringValue() != want {
-					t.Errorf("env %s = %v, want %q", k, v, want)
-				}
+			// The environment is the handler's settings contract, read back
+			// unchanged (TestFunctionEnvironmentIsReadBackByTheHandler).
+			if got, err := config.FromEnviron(functionEnv(t, fn)); err != nil {
+				t.Errorf("the handler refuses the environment: %v", err)
+			} else if want := s.HandlerConfig(d.out.BucketName); !reflect.DeepEqual(got, want) {
+				t.Errorf("handler reads %+v\nwant          %+v", got, want)
 			}
 
 			code := fn.Inputs["code"]
