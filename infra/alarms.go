@@ -62,8 +62,9 @@ func (p *VideoPipeline) declareOperations(ctx *pulumi.Context, name string, s Se
 	dlqName := queueName(p.DeadLetterQueue.Arn)
 	specs := []alarmSpec{{
 		suffix: "dead-letter-jobs",
-		description: "Jobs reached the dead-letter queue after maxReceiveCount failed attempts. " +
-			"Read their result.json and the function logs, fix the cause, then redrive them to the job queue.",
+		description: "Jobs reached the dead-letter queue: maxReceiveCount deliveries ended without an outcome " +
+			"(the function crashed or timed out, or the job waited for Bedrock capacity every time). " +
+			"Read the function logs for their message ids, fix the cause, then redrive them to the job queue.",
 		namespace: "AWS/SQS", metric: "ApproximateNumberOfMessagesVisible", statistic: "Maximum",
 		dimension: "QueueName", dimensionValue: dlqName,
 		period: queueAlarmPeriodSeconds, threshold: 1, comparison: "GreaterThanOrEqualToThreshold",

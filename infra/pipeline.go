@@ -174,6 +174,7 @@ func (s Settings) HandlerConfig(bucket string) config.Config {
 		MaxConcurrency:   config.DefaultMaxConcurrency,
 		EventBus:         s.EventBusName,
 		MetricsNamespace: s.MetricsNamespace,
+		ConcurrentJobs:   s.BedrockConcurrentJobs,
 	}
 }
 

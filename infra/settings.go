@@ -84,9 +84,20 @@ type Settings struct {
 	// ForceDestroy (forceDestroy, default false) lets `pulumi destroy` delete
 	// a bucket that still holds videos.
 	ForceDestroy bool
-	// MaxReceiveCount (maxReceiveCount, default 3) is how many times a
-	// message is received before it moves to the dead-letter queue, 1–1000.
+	// MaxReceiveCount (maxReceiveCount, default 100) is how many times a
+	// message is received before it moves to the dead-letter queue,
+	// 1–1000. A record with an outcome in result.json is not redelivered,
+	// so receives are spent only by jobs that outlive an execution,
+	// records waiting for Bedrock capacity, and crashes: 100 receives of
+	// one visibility timeout each (900 s by default) are 25 hours of
+	// waiting, inside the job queue's 4-day message retention. See
+	// README, "Deliveries, capacity and the dead-letter queue".
 	MaxReceiveCount int
+	// BedrockConcurrentJobs (bedrockConcurrentJobs, default 3) is the
+	// account's quota of concurrent asynchronous Bedrock jobs for the
+	// model, 1–1000; the handler starts a job only while fewer are
+	// running.
+	BedrockConcurrentJobs int
 	// QueueVisibilityTimeoutSeconds (queueVisibilityTimeoutSeconds, default 0)
 	// is the queue's visibility timeout. 0 derives it (see
 	// EffectiveVisibilityTimeoutSeconds); any other value must be at least
@@ -131,7 +142,8 @@ func DefaultSettings() Settings {
 		LogRetentionDays:               14,
 		OutputExpirationDays:           7,
 		ForceDestroy:                   false,
-		MaxReceiveCount:                3,
+		MaxReceiveCount:                100,
+		BedrockConcurrentJobs:          3,
 		QueueVisibilityTimeoutSeconds:  0,
 		BatchSize:                      1,
 		MaximumBatchingWindowSeconds:   0,
@@ -186,6 +198,7 @@ func SettingsFromConfig(ctx *pulumi.Context) (Settings, error) {
 	integer("outputExpirationDays", &s.OutputExpirationDays)
 	boolean("forceDestroy", &s.ForceDestroy)
 	integer("maxReceiveCount", &s.MaxReceiveCount)
+	integer("bedrockConcurrentJobs", &s.BedrockConcurrentJobs)
 	integer("queueVisibilityTimeoutSeconds", &s.QueueVisibilityTimeoutSeconds)
 	integer("batchSize", &s.BatchSize)
 	integer("maximumBatchingWindowSeconds", &s.MaximumBatchingWindowSeconds)
@@ -328,6 +341,7 @@ func (s Settings) ValidateAt(now time.Time) error {
 	}
 	between("outputExpirationDays", s.OutputExpirationDays, 1, 3650, "")
 	between("maxReceiveCount", s.MaxReceiveCount, 1, 1000, "")
+	between("bedrockConcurrentJobs", s.BedrockConcurrentJobs, 1, 1000, "the account's concurrent asynchronous job quota for the model, from the Service Quotas console")
 	if v := s.QueueVisibilityTimeoutSeconds; v != 0 {
 		floor := s.VisibilityTimeoutFloorSeconds()
 		between("queueVisibilityTimeoutSeconds", v, floor, MaxQueueVisibilityTimeoutSeconds, fmt.Sprintf(

@@ -97,6 +97,7 @@ type Bedrock struct {
 	output     *S3
 	now        func() time.Time
 	seq        int
+	capacity   capacity // quota mode, see quota.go
 }
 
 // NewBedrock starts a fake that accepts the given model ids (any id when
@@ -239,6 +240,9 @@ func (b *Bedrock) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		return
 	}
+	b.mu.Lock()
+	b.settleTimed()
+	b.mu.Unlock()
 	fault, faulted := b.faults.next(op)
 	if faulted && !fault.AfterServing {
 		b.countFaultedStart(op, r)
@@ -359,6 +363,10 @@ func (b *Bedrock) start(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"invocationArn": arn})
 		return
 	}
+	if f, refused := b.refuseStart(req.ModelID); refused {
+		writeFault(w, f)
+		return
+	}
 	job := b.create(req.ClientRequestToken, req.ModelID, req.OutputDataConfig.S3OutputDataConfig.S3URI, req.ModelInput, canonical)
 	writeJSON(w, http.StatusOK, map[string]string{"invocationArn": job.InvocationArn})
 }
@@ -387,6 +395,7 @@ func (b *Bedrock) create(token, modelID, outputURI string, input json.RawMessage
 	if token != "" {
 		b.byToken[token] = job.InvocationArn
 	}
+	b.created(job)
 	return job
 }
 

@@ -49,12 +49,17 @@ const (
 	// handler writes into its logs in embedded metric format (default
 	// DefaultMetricsNamespace).
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
+	// EnvConcurrentJobs is the account's quota of concurrent asynchronous
+	// Bedrock jobs per model, 1–MaxConcurrentJobs (default
+	// DefaultConcurrentJobs); the admission check starts a job only while
+	// fewer of the model's jobs are InProgress.
+	EnvConcurrentJobs = "BEDROCK_CONCURRENT_JOBS"
 )
 
 // Variables lists every environment variable the handler reads, in the
 // order Environ documents them.
 func Variables() []string {
-	return []string{EnvOutputBucket, EnvModelID, EnvAllowedModels, EnvRegion, EnvExecutionTimeout, EnvMaxConcurrency,
+	return []string{EnvOutputBucket, EnvModelID, EnvAllowedModels, EnvRegion, EnvExecutionTimeout, EnvMaxConcurrency, EnvConcurrentJobs,
 		EnvEventBus, EnvMetricsNamespace}
 }
 
@@ -83,6 +88,14 @@ const (
 	// (Amazon CloudWatch API reference, PutMetricData: Namespace, 1–255
 	// characters).
 	MaxMetricsNamespaceLength = 255
+	// DefaultConcurrentJobs is the concurrent-job quota assumed when
+	// BEDROCK_CONCURRENT_JOBS is unset. Bedrock's quota of concurrent
+	// asynchronous invocations is set per model and account, and can be
+	// raised; 3 is a low reading, so a larger real quota is merely used
+	// less eagerly (Bedrock's ServiceQuotaExceededException remains the
+	// authority). Set it to the value the Service Quotas console shows.
+	DefaultConcurrentJobs = 3
+	MaxConcurrentJobs     = 1000
 )
 
 // MaxJobBodyBytes is the largest job body: 1 MiB, the largest message SQS
@@ -141,6 +154,10 @@ type Config struct {
 	// MetricsNamespace is the CloudWatch namespace of the handler's
 	// metrics (EnvMetricsNamespace).
 	MetricsNamespace string
+	// ConcurrentJobs is the account's concurrent-job quota per model; the
+	// start step admits a job only while fewer of the model's jobs are
+	// InProgress (EnvConcurrentJobs; see package admission).
+	ConcurrentJobs int
 }
 
 // Defaults returns the configuration an environment holding only
@@ -157,6 +174,7 @@ func Defaults(bucket string) Config {
 		MaxConcurrency:   DefaultMaxConcurrency,
 		EventBus:         DefaultEventBus,
 		MetricsNamespace: DefaultMetricsNamespace,
+		ConcurrentJobs:   DefaultConcurrentJobs,
 	}
 }
 
@@ -185,6 +203,7 @@ func (c Config) Environ() map[string]string {
 		EnvMaxConcurrency:   strconv.Itoa(c.MaxConcurrency),
 		EnvEventBus:         c.EventBus,
 		EnvMetricsNamespace: c.MetricsNamespace,
+		EnvConcurrentJobs:   strconv.Itoa(c.ConcurrentJobs),
 	}
 }
 
@@ -221,6 +240,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MaxConcurrency:   DefaultMaxConcurrency,
 		EventBus:         get(EnvEventBus),
 		MetricsNamespace: get(EnvMetricsNamespace),
+		ConcurrentJobs:   DefaultConcurrentJobs,
 	}
 	switch {
 	case c.OutputBucket == "":
@@ -299,6 +319,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.MetricsNamespace = DefaultMetricsNamespace
 	} else if err := CheckMetricsNamespace(c.MetricsNamespace); err != nil {
 		bad("%s: %v", EnvMetricsNamespace, err)
+	}
+	if v := get(EnvConcurrentJobs); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxConcurrentJobs {
+			bad("%s=%q must be a whole number from 1 to %d: the account's quota of concurrent asynchronous Bedrock jobs for the model (Service Quotas console)",
+				EnvConcurrentJobs, v, MaxConcurrentJobs)
+		} else {
+			c.ConcurrentJobs = n
+		}
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("handler configuration: %w", errors.Join(errs...))

@@ -26,6 +26,7 @@ func TestDefaultsFollowTheCatalogue(t *testing.T) {
 		MaxConcurrency:   10,
 		EventBus:         "default",
 		MetricsNamespace: "BedrockVideoPipeline",
+		ConcurrentJobs:   3,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
@@ -54,6 +55,7 @@ func TestAllSettings(t *testing.T) {
 			EnvRegion:           "us-east-1",
 			EnvExecutionTimeout: "600",
 			EnvMaxConcurrency:   "4",
+			EnvConcurrentJobs:   "12",
 		}[k]
 	})
 	if err != nil {
@@ -64,6 +66,7 @@ func TestAllSettings(t *testing.T) {
 		AllowedModels: []string{videomodels.NovaReelV10, videomodels.NovaReelV11},
 		BedrockRegion: "us-east-1", ExecutionTimeout: 600 * time.Second, MaxConcurrency: 4,
 		EventBus: "default", MetricsNamespace: "BedrockVideoPipeline",
+		ConcurrentJobs: 12,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
@@ -76,11 +79,11 @@ func TestEnvironRoundTrip(t *testing.T) {
 	configs := []Config{
 		Defaults("my-videos"),
 		{OutputBucket: "a.b-c", DefaultModel: videomodels.NovaReelV11, AllowedModels: []string{videomodels.NovaReelV11},
-			BedrockRegion: "us-east-1", ExecutionTimeout: time.Second, MaxConcurrency: 1,
+			BedrockRegion: "us-east-1", ExecutionTimeout: time.Second, MaxConcurrency: 1, ConcurrentJobs: 1,
 			EventBus: "video-events", MetricsNamespace: "Team/Video"},
 		{OutputBucket: "videos-123", DefaultModel: videomodels.NovaReelV10,
 			AllowedModels: []string{videomodels.NovaReelV10, videomodels.NovaReelV11},
-			BedrockRegion: "us-east-1", ExecutionTimeout: 450 * time.Second, MaxConcurrency: 100,
+			BedrockRegion: "us-east-1", ExecutionTimeout: 450 * time.Second, MaxConcurrency: 100, ConcurrentJobs: 1000,
 			EventBus: "default", MetricsNamespace: "BedrockVideoPipeline"},
 	}
 	for _, c := range configs {
@@ -126,6 +129,8 @@ func TestBadSettings(t *testing.T) {
 		{map[string]string{EnvOutputBucket: "b-b", EnvExecutionTimeout: "3600"}, []string{`DURABLE_EXECUTION_TIMEOUT_SECONDS="3600" must be a whole number of seconds from 1 to 900`}},
 		{map[string]string{EnvOutputBucket: "b-b", EnvExecutionTimeout: "15m"}, []string{`DURABLE_EXECUTION_TIMEOUT_SECONDS="15m"`}},
 		{map[string]string{EnvOutputBucket: "b-b", EnvMaxConcurrency: "0"}, []string{`MAX_CONCURRENT_RECORDS="0" must be a whole number from 1 to 100`}},
+		{map[string]string{EnvOutputBucket: "b-b", EnvConcurrentJobs: "0"}, []string{`BEDROCK_CONCURRENT_JOBS="0" must be a whole number from 1 to 1000: the account's quota`}},
+		{map[string]string{EnvOutputBucket: "b-b", EnvConcurrentJobs: "three"}, []string{`BEDROCK_CONCURRENT_JOBS="three"`}},
 		{map[string]string{EnvModelID: "x", EnvExecutionTimeout: "0"}, []string{"OUTPUT_BUCKET_NAME is required", "BEDROCK_MODEL_ID", "DURABLE_EXECUTION_TIMEOUT_SECONDS"}},
 	}
 	for _, tt := range tests {
@@ -200,6 +205,7 @@ func constName(env string) string {
 		"EnvOutputBucket": EnvOutputBucket, "EnvModelID": EnvModelID, "EnvAllowedModels": EnvAllowedModels,
 		"EnvRegion": EnvRegion, "EnvExecutionTimeout": EnvExecutionTimeout, "EnvMaxConcurrency": EnvMaxConcurrency,
 		"EnvEventBus": EnvEventBus, "EnvMetricsNamespace": EnvMetricsNamespace,
+		"EnvConcurrentJobs": EnvConcurrentJobs,
 	} {
 		if n == env {
 			return c

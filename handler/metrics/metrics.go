@@ -48,8 +48,10 @@ const (
 	// ChecksPerJob is the number of GetAsyncInvoke checks of a finished
 	// job.
 	ChecksPerJob = "ChecksPerJob"
-	// QuotaWaits counts start attempts Bedrock refused for quota or
-	// throttling, each followed by a wait and a retry.
+	// QuotaWaits counts start rounds refused for capacity (the admission
+	// check finding the concurrent-job quota in use, or Bedrock's quota or
+	// throttling answer), each followed by a durable wait and another
+	// round; also by Reason.
 	QuotaWaits = "QuotaWaits"
 )
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/bedrockvideo/pipeline/durable"
-	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
 	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
 	"github.com/bedrockvideo/pipeline/handler/metrics"
@@ -55,16 +54,16 @@ func (w *workflow) recordStarted(ctx durable.Context, log *slog.Logger, started 
 		metrics.Value{Name: metrics.JobsStarted, Unit: metrics.Count, Value: 1})
 }
 
-// recordQuotaWait counts a start attempt Bedrock refused for quota or
-// throttling; the step's retry waits before the next one. It runs in the
-// step body, which a replay does not run.
-func (w *workflow) recordQuotaWait(sc durable.StepContext, err error) {
-	var bErr *bedrockjob.Error
-	if !errors.As(err, &bErr) || (bErr.Code != "ServiceQuotaExceededException" && bErr.Code != "ThrottlingException") {
-		return
+// recordCapacity counts a start round refused for capacity, by reason
+// (the admission check finding the quota in use, or Bedrock's quota or
+// throttling answer): metrics.QuotaWaits when the record waits and tries
+// again, metrics.JobsDeferred when it is put back on the queue.
+func (w *workflow) recordCapacity(ctx durable.Context, log *slog.Logger, metric, reason string) {
+	if reason == "" {
+		reason = "Unknown"
 	}
-	w.deps.Metrics.Emit(sc, sc.Logger(), w.deps.Now(), metrics.Dimension{Name: metrics.DimErrorType, Value: bErr.Code},
-		metrics.Value{Name: metrics.QuotaWaits, Unit: metrics.Count, Value: 1})
+	w.deps.Metrics.Emit(ctx, log, w.deps.Now(), metrics.Dimension{Name: metrics.DimReason, Value: reason},
+		metrics.Value{Name: metric, Unit: metrics.Count, Value: 1})
 }
 
 // recordOutcome writes the metrics of a finished record: succeeded or

@@ -113,8 +113,8 @@ func TestFailuresPublishFailedEventsAndMetricsByErrorType(t *testing.T) {
 		record("bad", `{"prompt":""}`),
 		record("filtered", `{"prompt":"something the filter blocks"}`),
 	})
-	if got := failures(res); !slices.Equal(got, []string{"bad", "filtered"}) {
-		t.Fatalf("failures %v", got)
+	if got := failures(res); len(got) != 0 {
+		t.Fatalf("failures %v: records with an outcome are not redelivered", got)
 	}
 	if len(e.jobsFor("bad")) != 0 {
 		t.Fatal("an invalid job reached Bedrock")
@@ -164,11 +164,14 @@ func TestQuotaWaitsAreCounted(t *testing.T) {
 	}
 	var types []string
 	for _, d := range m[metrics.QuotaWaits] {
-		types = append(types, d.Root[metrics.DimErrorType].(string))
+		types = append(types, d.Root[metrics.DimReason].(string))
+		if !slices.EqualFunc(d.Dimensions, [][]string{{"FunctionName"}, {"FunctionName", "Reason"}}, slices.Equal) {
+			t.Errorf("quota wait dimensions %v", d.Dimensions)
+		}
 	}
 	slices.Sort(types)
 	if !slices.Equal(types, []string{"ServiceQuotaExceededException", "ThrottlingException"}) {
-		t.Errorf("quota wait types %v", types)
+		t.Errorf("quota wait reasons %v", types)
 	}
 }
 
@@ -212,4 +215,60 @@ func mustTime(t *testing.T, s string) time.Time {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// Records deferred for capacity get no event and no outcome metric, but a
+// JobsDeferred and QuotaWaits count by reason; their next delivery ends
+// them with one event each.
+func TestDeferredRecordsAreCountedNotPublished(t *testing.T) {
+	m := capacityModels[0]
+	c := newCapacityEnv(t, m, 1, 150*time.Second)
+	recs, ids := burst(8, m.body)
+	res := c.deliver(recs)
+	reported := failures(res)
+	deferred := 0
+	for _, id := range reported {
+		if len(c.jobsFor(id)) == 0 {
+			deferred++
+		}
+	}
+	if deferred == 0 {
+		t.Fatal("no record was deferred; the test needs some")
+	}
+	mm := emf(t, res.Logs)
+	if got := len(mm[metrics.JobsDeferred]); got != deferred {
+		t.Errorf("JobsDeferred written %d times, want %d (one per deferred record)", got, deferred)
+	}
+	for _, d := range mm[metrics.JobsDeferred] {
+		if d.Root[metrics.DimReason] != RefusedByAdmission {
+			t.Errorf("deferral reason %v, want %s", d.Root[metrics.DimReason], RefusedByAdmission)
+		}
+	}
+	if len(mm[metrics.QuotaWaits]) == 0 {
+		t.Error("records waited for capacity but no QuotaWaits was written")
+	}
+	published := map[string]bool{}
+	for _, ev := range c.events.Events() {
+		var d jobstore.Result
+		_ = json.Unmarshal(ev.Detail, &d)
+		published[d.MessageID] = true
+	}
+	for _, id := range reported {
+		if published[id] {
+			t.Errorf("%s has no outcome yet but an event was published", id)
+		}
+	}
+
+	var again []events.SQSMessage
+	for _, r := range recs {
+		if slices.Contains(reported, r.MessageId) {
+			again = append(again, r)
+		}
+	}
+	c.deliver(again)
+	for _, id := range ids {
+		if ev := c.eventFor(id); ev.DetailType != "Video Generation Succeeded" {
+			t.Errorf("%s: %s", id, ev.DetailType)
+		}
+	}
 }

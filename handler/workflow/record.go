@@ -20,16 +20,19 @@ import (
 const ErrorVideoMissing = "VideoMissing"
 
 // StatusRetryLater is the outcome of a record whose job was still running
-// when the execution's budget ran out: the record is reported as failed,
-// SQS redelivers it, and the next execution re-attaches to the same job.
+// when the execution's budget ran out, or whose start met only transient
+// Bedrock faults until its retries ran out: the record is reported as
+// failed, SQS redelivers it, and the next execution re-attaches to the
+// same job or starts it.
 const StatusRetryLater = "RETRY_LATER"
 
 // Outcome is what one record ended with (checkpointed as the Map item's
 // result).
 type Outcome struct {
 	MessageID string `json:"messageId"`
-	// Status is jobstore.StatusSucceeded, jobstore.StatusFailed or
-	// StatusRetryLater.
+	// Status is jobstore.StatusSucceeded or jobstore.StatusFailed (an
+	// outcome, in result.json), or StatusRetryLater or
+	// StatusWaitingForCapacity (none yet; the record is redelivered).
 	Status        string `json:"status"`
 	InvocationArn string `json:"invocationArn,omitempty"`
 	VideoURI      string `json:"videoUri,omitempty"`
@@ -74,19 +77,30 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 	}
 	log = log.With("model", job.Model, "task", job.Task, "videoSeconds", job.VideoSeconds, "promptChars", job.PromptChars)
 
-	started, err := durable.Step(ctx, "start job", func(sc durable.StepContext) (startedJob, error) {
-		return w.startJob(sc, id, job)
-	}, durable.WithRetry(w.deps.StartRetry))
+	started, deferred, err := w.admitAndStart(ctx, log, id, job, deadline)
 	if err != nil {
 		if durable.IsSuspended(err) {
 			return out, err
 		}
 		typ, msg := errorParts(err)
+		if bedrockjob.IsRetryable(err) {
+			// Bedrock kept answering with a transient fault (5xx, no
+			// answer) until the step's attempts ran out: the job has no
+			// outcome, so the message is redelivered rather than failed.
+			log.Warn("Bedrock kept failing transiently; nothing was started and the record will be redelivered",
+				"status", StatusRetryLater, "errorType", typ, "error", msg)
+			out.Status = StatusRetryLater
+			return out, nil
+		}
 		log.Error("could not start the job", "status", jobstore.StatusFailed, "errorType", typ, "error", msg)
 		return w.finish(ctx, log, out, jobstore.Result{
 			Status: jobstore.StatusFailed, MessageID: id, Model: job.Model,
 			Error: &jobstore.ResultError{Type: typ, Message: msg},
 		})
+	}
+	if deferred {
+		out.Status = StatusWaitingForCapacity
+		return out, nil
 	}
 	out.InvocationArn = started.InvocationArn
 	log = log.With("invocationArn", started.InvocationArn)
@@ -182,20 +196,13 @@ func (e *videoMissingError) Error() string { return e.msg }
 // ErrorType names the error in checkpoints and result.json.
 func (e *videoMissingError) ErrorType() string { return ErrorVideoMissing }
 
-// startJob re-attaches to the job job.json names or starts one; it runs as
-// the body of the start step, at least once per attempt, and is safe to
-// repeat: the client request token makes StartAsyncInvoke idempotent, and
-// job.json is created only if absent.
-func (w *workflow) startJob(sc durable.StepContext, messageID string, job jobspec.Job) (startedJob, error) {
+// startNew starts the record's job and records it in job.json; it runs
+// inside the start step after the record was found to have no job.json and
+// admission let it through. It is safe to repeat: the client request token
+// makes StartAsyncInvoke idempotent, and job.json is created only if
+// absent.
+func (w *workflow) startNew(sc durable.StepContext, messageID string, job jobspec.Job) (startedJob, error) {
 	store := w.deps.Store
-	if rec, found, err := store.LoadJob(sc, messageID); err != nil {
-		return startedJob{}, err
-	} else if found {
-		return startedJob{
-			InvocationArn: rec.InvocationArn, Model: rec.Model, OutputURI: rec.OutputURI,
-			SubmittedAt: rec.SubmittedAt, AttachedAt: w.deps.Now().UTC(), Reattached: true,
-		}, nil
-	}
 	now := w.deps.Now().UTC()
 	token := bedrockjob.ClientRequestToken(messageID)
 	output := jobstore.OutputURI(store.Bucket(), messageID)
@@ -205,7 +212,6 @@ func (w *workflow) startJob(sc durable.StepContext, messageID string, job jobspe
 		Token: token, ModelID: job.Model, ModelInput: job.ModelInput, OutputURI: output,
 	}, now.Add(-15*24*time.Hour))
 	if err != nil {
-		w.recordQuotaWait(sc, err)
 		return startedJob{}, err
 	}
 	stored, err := store.CreateJob(sc, jobstore.JobRecord{

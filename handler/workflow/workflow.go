@@ -1,15 +1,18 @@
 // Package workflow is the durable function that turns SQS records into
 // videos: for every record of a batch, in a child context of its own, it
-// validates the job, starts it on Bedrock exactly once per message, waits
-// for it with a poll schedule that costs nothing between checks, and writes
-// the outcome to S3. Its result is the SQS partial batch response listing
-// the records that did not end with a video, so SQS redelivers them (and,
-// after maxReceiveCount attempts, moves them to the dead-letter queue).
+// validates the job, starts it on Bedrock exactly once per message —
+// waiting for Bedrock capacity when the account's concurrent-job quota is
+// in use — waits for it with a poll schedule that costs nothing between
+// checks, and writes the outcome to S3. Its result is the SQS partial batch
+// response listing the records that have no outcome yet (job still
+// running, waiting for capacity), so SQS redelivers them (and, after
+// maxReceiveCount attempts, moves them to the dead-letter queue).
 package workflow
 
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -70,11 +73,14 @@ func NewDeps(ctx context.Context, cfg config.Config) (Deps, error) {
 	}, nil
 }
 
-// StartRetryPolicy retries the start step with exponential backoff and
-// full jitter (2 s doubling to 60 s, 6 attempts, about a minute of waiting
-// at most) for every error except Bedrock's terminal ones (validation,
-// access, missing resource, end of life, unresolved conflict), which would
-// fail the same way again.
+// StartRetryPolicy retries the start step after faults — Bedrock's
+// transient server errors, network errors, S3 errors — with exponential
+// backoff and full jitter (2 s doubling to 60 s, 6 attempts, about a
+// minute of waiting at most), and never Bedrock's terminal ones
+// (validation, access, missing resource, end of life, unresolved
+// conflict), which would fail the same way again. Capacity answers
+// (quota, throttling) are not faults: they are waited out for as long as
+// the budget allows (see admitAndStart).
 var StartRetryPolicy = durable.RetryPolicy{
 	MaxAttempts:  6,
 	InitialDelay: 2 * time.Second,
@@ -99,6 +105,9 @@ func Handler(d Deps) durable.Handler[events.SQSEvent, events.SQSEventResponse] {
 
 type workflow struct {
 	deps Deps
+	// gate lets one record of the batch at a time through the admission
+	// check and the start call (see admitted).
+	gate sync.Mutex
 }
 
 func (w *workflow) run(ctx durable.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
@@ -128,19 +137,31 @@ func (w *workflow) run(ctx durable.Context, ev events.SQSEvent) (events.SQSEvent
 	if err != nil {
 		return resp, err
 	}
-	delivered := make(map[int]bool, len(batch.Items))
+	// A record is reported for redelivery while it has no outcome yet: its
+	// job is still running, it is waiting for capacity, or its child
+	// context failed. A record with an outcome in result.json, SUCCEEDED or
+	// FAILED, is done: redelivering a FAILED one (invalid body, Bedrock
+	// refusal, job failed) would end the same way, each time a visibility
+	// timeout later, so maxReceiveCount only has to guard against crashes
+	// and endless deferral.
+	done := make(map[int]bool, len(batch.Items))
+	deferred := 0
 	for _, item := range batch.Items {
-		if item.Status == durable.ItemSucceeded && item.Result.Status == jobstore.StatusSucceeded {
-			delivered[item.Index] = true
-		} else if item.Status == durable.ItemFailed {
+		switch {
+		case item.Status == durable.ItemFailed:
 			ctx.Logger().Error("record failed", "messageId", ev.Records[item.Index].MessageId, "error", item.Err)
+		case item.Status != durable.ItemSucceeded:
+		case item.Result.Status == jobstore.StatusSucceeded || item.Result.Status == jobstore.StatusFailed:
+			done[item.Index] = true
+		case item.Result.Status == StatusWaitingForCapacity:
+			deferred++
 		}
 	}
 	for i, rec := range ev.Records {
-		if !delivered[i] {
+		if !done[i] {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 		}
 	}
-	ctx.Logger().Info("batch done", "records", len(ev.Records), "failed", len(resp.BatchItemFailures))
+	ctx.Logger().Info("batch done", "records", len(ev.Records), "redeliver", len(resp.BatchItemFailures), "waitingForCapacity", deferred)
 	return resp, nil
 }

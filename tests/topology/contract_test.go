@@ -52,6 +52,7 @@ func TestFunctionEnvironmentIsReadBackByTheHandler(t *testing.T) {
 		}},
 		{"explicit allow-list", func(s *infra.Settings) { s.AllowedModelIDs = []string{" " + videomodels.LumaRay2} }},
 		{"own event bus and namespace", func(s *infra.Settings) { s.EventBusName, s.MetricsNamespace = "video-events", "Team/Video" }},
+		{"concurrent-job quota", func(s *infra.Settings) { s.BedrockConcurrentJobs = 20 }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,6 +77,7 @@ func TestFunctionEnvironmentIsReadBackByTheHandler(t *testing.T) {
 				MaxConcurrency:   config.DefaultMaxConcurrency,
 				EventBus:         s.EventBusName,
 				MetricsNamespace: s.MetricsNamespace,
+				ConcurrentJobs:   s.BedrockConcurrentJobs,
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("handler reads %+v\nwant          %+v", got, want)

@@ -93,7 +93,7 @@ func TestProjectFileDeclaresEverySetting(t *testing.T) {
 		"bedrockRegion": "us-east-1", "bedrockModelId": "amazon.nova-reel-v1:1", "allowedModelIds": `["luma.ray-v2:0"]`,
 		"architecture": "x86_64", "memorySizeMb": "1024", "functionTimeoutSeconds": "61",
 		"durableExecutionTimeoutSeconds": "899", "durableRetentionDays": "15", "logRetentionDays": "30",
-		"outputExpirationDays": "8", "forceDestroy": "true", "maxReceiveCount": "4",
+		"outputExpirationDays": "8", "forceDestroy": "true", "maxReceiveCount": "4", "bedrockConcurrentJobs": "5",
 		"queueVisibilityTimeoutSeconds": "1000", "batchSize": "2", "maximumBatchingWindowSeconds": "1",
 		"minimumPollers": "3", "maximumPollers": "6",
 		"eventBusName": "video-events", "metricsNamespace": "Team/Video", "alarmEmail": "ops@example.com",

@@ -73,6 +73,8 @@ func TestValidateRejectsOutOfRangeSettings(t *testing.T) {
 			[]string{"outputExpirationDays must be between 1 and 3650", "got 0"}},
 		{"receive count zero", func(s *infra.Settings) { s.MaxReceiveCount = 0 },
 			[]string{"maxReceiveCount must be between 1 and 1000", "got 0"}},
+		{"concurrent jobs zero", func(s *infra.Settings) { s.BedrockConcurrentJobs = 0 },
+			[]string{"bedrockConcurrentJobs must be between 1 and 1000", "concurrent asynchronous job quota", "got 0"}},
 		{"visibility below the execution", func(s *infra.Settings) { s.QueueVisibilityTimeoutSeconds = 600 },
 			[]string{"queueVisibilityTimeoutSeconds must be between 900 and 43200", "durableExecutionTimeoutSeconds=900", "got 600"}},
 		{"visibility below the function timeout", func(s *infra.Settings) {
@@ -148,11 +150,13 @@ func TestValidateAcceptsBoundaries(t *testing.T) {
 			s.DurableExecutionTimeoutSeconds, s.FunctionTimeoutSeconds, s.BatchSize = 1, 1, 1
 			s.MinimumPollers, s.MaximumPollers, s.MemorySizeMB = 2, 2, 128
 			s.DurableRetentionDays, s.LogRetentionDays, s.OutputExpirationDays, s.MaxReceiveCount = 1, 1, 1, 1
+			s.BedrockConcurrentJobs = 1
 		}},
 		{"highest values", func(s *infra.Settings) {
 			s.DurableExecutionTimeoutSeconds, s.FunctionTimeoutSeconds, s.BatchSize = 900, 900, 10
 			s.MinimumPollers, s.MaximumPollers, s.MemorySizeMB = 200, 2000, 10240
 			s.DurableRetentionDays, s.LogRetentionDays, s.OutputExpirationDays, s.MaxReceiveCount = 90, 3653, 3650, 1000
+			s.BedrockConcurrentJobs = 1000
 			s.MaximumBatchingWindowSeconds, s.QueueVisibilityTimeoutSeconds = 300, 43200
 		}},
 		{"visibility exactly the floor", func(s *infra.Settings) { s.QueueVisibilityTimeoutSeconds = 900 }},
@@ -200,7 +204,7 @@ func TestSettingsFromConfig(t *testing.T) {
 			ns + "memorySizeMb": "512", ns + "functionTimeoutSeconds": "90",
 			ns + "durableExecutionTimeoutSeconds": "600", ns + "durableRetentionDays": "3",
 			ns + "logRetentionDays": "30", ns + "outputExpirationDays": "2", ns + "forceDestroy": "true",
-			ns + "maxReceiveCount": "4", ns + "queueVisibilityTimeoutSeconds": "1200",
+			ns + "maxReceiveCount": "4", ns + "bedrockConcurrentJobs": "6", ns + "queueVisibilityTimeoutSeconds": "1200",
 			ns + "batchSize": "2", ns + "maximumBatchingWindowSeconds": "1",
 			ns + "minimumPollers": "3", ns + "maximumPollers": "7",
 			ns + "eventBusName": "video-events", ns + "metricsNamespace": "Team/Video", ns + "alarmEmail": "ops@example.com",
@@ -209,7 +213,7 @@ func TestSettingsFromConfig(t *testing.T) {
 				BedrockRegion: "us-west-2", BedrockModelID: "luma.ray-v2:0", AllowedModelIDs: []string{"luma.ray-v2:0"},
 				Architecture: "x86_64", MemorySizeMB: 512, FunctionTimeoutSeconds: 90,
 				DurableExecutionTimeoutSeconds: 600, DurableRetentionDays: 3, LogRetentionDays: 30,
-				OutputExpirationDays: 2, ForceDestroy: true, MaxReceiveCount: 4, QueueVisibilityTimeoutSeconds: 1200,
+				OutputExpirationDays: 2, ForceDestroy: true, MaxReceiveCount: 4, BedrockConcurrentJobs: 6, QueueVisibilityTimeoutSeconds: 1200,
 				BatchSize: 2, MaximumBatchingWindowSeconds: 1, MinimumPollers: 3, MaximumPollers: 7,
 				EventBusName: "video-events", MetricsNamespace: "Team/Video", AlarmEmail: "ops@example.com",
 			}

@@ -178,16 +178,16 @@ func TestQueueWiringAndTimeouts(t *testing.T) {
 		wantVisibility int
 		wantReceives   int
 	}{
-		{name: "defaults cover the whole execution", settings: func(*infra.Settings) {}, wantVisibility: 900, wantReceives: 3},
+		{name: "defaults cover the whole execution", settings: func(*infra.Settings) {}, wantVisibility: 900, wantReceives: 100},
 		{name: "function timeout above a short execution", settings: func(s *infra.Settings) {
 			s.DurableExecutionTimeoutSeconds, s.MaxReceiveCount = 300, 5
 		}, wantVisibility: 900, wantReceives: 5},
 		{name: "short execution, short function", settings: func(s *infra.Settings) {
 			s.FunctionTimeoutSeconds, s.DurableExecutionTimeoutSeconds = 120, 120
-		}, wantVisibility: 120, wantReceives: 3},
+		}, wantVisibility: 120, wantReceives: 100},
 		{name: "explicit value above the floor", settings: func(s *infra.Settings) {
 			s.QueueVisibilityTimeoutSeconds = 3600
-		}, wantVisibility: 3600, wantReceives: 3},
+		}, wantVisibility: 3600, wantReceives: 100},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package pollschedule
+package simulation
 
 import (
 	"testing"

@@ -1,4 +1,9 @@
-package pollschedule
+// Package simulation replays the handler's policies — the poll schedule,
+// admission to Bedrock's concurrent-job quota, execution budgets and SQS
+// redelivery — over many simulated jobs, with a seeded generator so every
+// number is exact and repeatable. Only tests and benchmarks import it; the
+// numbers it produces are recorded in handler/README.md.
+package simulation
 
 import (
 	"fmt"
@@ -8,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
+	"github.com/bedrockvideo/pipeline/handler/pollschedule"
 )
 
 // Distribution draws generation times.
@@ -106,10 +112,10 @@ type Poller struct {
 	Checks func(sc Scenario, age0, budget time.Duration) []time.Duration
 }
 
-// Ours is this package's schedule.
+// Ours is the handler's schedule (package pollschedule).
 func Ours() Poller {
 	return Poller{Name: "adaptive (this handler)", Checks: func(sc Scenario, age0, budget time.Duration) []time.Duration {
-		s := New(sc.Model, sc.VideoSeconds, age0+budget)
+		s := pollschedule.New(sc.Model, sc.VideoSeconds, age0+budget)
 		age := age0 + s.First(age0)
 		ages := []time.Duration{age}
 		for {
@@ -142,7 +148,7 @@ func Original() Poller {
 // MaxReceives executions, each starting Visibility after the previous one
 // (a record reported as failed becomes visible again when its visibility
 // timeout ends), each with Budget to wait. The defaults of the deployment
-// are 3 receives, 900 s and Budget(900 s).
+// are 100 receives, 900 s and Budget(900 s).
 type Deliveries struct {
 	MaxReceives int
 	Visibility  time.Duration
@@ -151,7 +157,7 @@ type Deliveries struct {
 
 // DefaultDeliveries are the deployment defaults.
 func DefaultDeliveries() Deliveries {
-	return Deliveries{MaxReceives: 3, Visibility: 900 * time.Second, Budget: Budget(900 * time.Second)}
+	return Deliveries{MaxReceives: 100, Visibility: 900 * time.Second, Budget: pollschedule.Budget(900 * time.Second)}
 }
 
 // SimResult summarizes one poller on one scenario.

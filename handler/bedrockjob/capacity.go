@@ -1,0 +1,66 @@
+package bedrockjob
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+
+	"github.com/bedrockvideo/pipeline/durable"
+)
+
+// Capacity error codes: Bedrock refused a start because the account runs
+// as many asynchronous jobs as its quota allows, or because requests come
+// too fast. Both clear by themselves; neither says anything about the job.
+const (
+	CodeQuotaExceeded = "ServiceQuotaExceededException"
+	CodeThrottling    = "ThrottlingException"
+)
+
+// IsCapacity reports whether err is a capacity answer (quota or
+// throttling), directly or as recorded by a durable step.
+func IsCapacity(err error) bool {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code == CodeQuotaExceeded || e.Code == CodeThrottling
+	}
+	var opErr *durable.OperationError
+	if errors.As(err, &opErr) {
+		return opErr.Type == CodeQuotaExceeded || opErr.Type == CodeThrottling
+	}
+	return false
+}
+
+// CountInProgress counts the account's InProgress asynchronous jobs of
+// model in the client's region with ListAsyncInvokes (statusEquals
+// InProgress), stopping once it has seen limit of them: the caller only
+// needs to know whether a slot is free. The listing costs no job and is
+// authorized by bedrock:ListAsyncInvokes. Errors are *Error.
+func (c *Client) CountInProgress(ctx context.Context, model string, limit int) (int, error) {
+	input := &bedrockruntime.ListAsyncInvokesInput{
+		StatusEquals: types.AsyncInvokeStatusInProgress,
+		MaxResults:   aws.Int32(1000),
+		SortBy:       types.SortAsyncInvocationBySubmissionTime,
+		SortOrder:    types.SortOrderDescending,
+	}
+	n := 0
+	pages := bedrockruntime.NewListAsyncInvokesPaginator(c.api, input)
+	for i := 0; pages.HasMorePages() && i < maxListPages && n < limit; i++ {
+		callCtx, cancel := context.WithTimeout(ctx, CallTimeout)
+		page, err := pages.NextPage(callCtx)
+		cancel()
+		if err != nil {
+			return n, classify("ListAsyncInvokes", model, err)
+		}
+		for _, s := range page.AsyncInvokeSummaries {
+			// The model ARN ends with "foundation-model/<model id>".
+			if strings.HasSuffix(aws.ToString(s.ModelArn), "/"+model) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
