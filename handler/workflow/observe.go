@@ -67,8 +67,10 @@ func (w *workflow) recordCapacity(ctx durable.Context, log *slog.Logger, metric,
 }
 
 // recordOutcome writes the metrics of a finished record: succeeded or
-// failed (by error type), and for a job Bedrock ran, its checks, its
-// generation time (videos only) and how long its end went unseen.
+// failed (the failure also by error type, in a line of its own so the
+// other metrics do not multiply by error type), and for a job Bedrock ran,
+// its checks, its generation time (videos only) and how long its end went
+// unseen.
 func (w *workflow) recordOutcome(ctx durable.Context, log *slog.Logger, out Outcome, r jobstore.Result) {
 	completed, err := time.Parse(time.RFC3339Nano, r.CompletedAt)
 	if err != nil {
@@ -76,7 +78,6 @@ func (w *workflow) recordOutcome(ctx durable.Context, log *slog.Logger, out Outc
 		return
 	}
 	var values []metrics.Value
-	var by metrics.Dimension
 	switch r.Status {
 	case jobstore.StatusSucceeded:
 		values = append(values, metrics.Value{Name: metrics.JobsSucceeded, Unit: metrics.Count, Value: 1})
@@ -84,11 +85,11 @@ func (w *workflow) recordOutcome(ctx durable.Context, log *slog.Logger, out Outc
 			values = append(values, metrics.Value{Name: metrics.GenerationSeconds, Unit: metrics.Seconds, Value: completed.Sub(submitted).Seconds()})
 		}
 	case jobstore.StatusFailed:
-		values = append(values, metrics.Value{Name: metrics.JobsFailed, Unit: metrics.Count, Value: 1})
-		by = metrics.Dimension{Name: metrics.DimErrorType, Value: "Error"}
+		by := metrics.Dimension{Name: metrics.DimErrorType, Value: "Error"}
 		if r.Error != nil && r.Error.Type != "" {
 			by.Value = r.Error.Type
 		}
+		w.deps.Metrics.Emit(ctx, log, completed, by, metrics.Value{Name: metrics.JobsFailed, Unit: metrics.Count, Value: 1})
 	default:
 		return
 	}
@@ -98,5 +99,5 @@ func (w *workflow) recordOutcome(ctx durable.Context, log *slog.Logger, out Outc
 	if !out.DetectedAt.IsZero() && !out.DetectedAt.Before(completed) {
 		values = append(values, metrics.Value{Name: metrics.DetectionDelaySeconds, Unit: metrics.Seconds, Value: out.DetectedAt.Sub(completed).Seconds()})
 	}
-	w.deps.Metrics.Emit(ctx, log, completed, by, values...)
+	w.deps.Metrics.Emit(ctx, log, completed, metrics.Dimension{}, values...)
 }

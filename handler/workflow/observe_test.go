@@ -145,11 +145,15 @@ func TestFailuresPublishFailedEventsAndMetricsByErrorType(t *testing.T) {
 	if len(byType) != 2 || byType["InvalidJob"].Root["messageId"] != "bad" || byType["JobFailed"].Root["messageId"] != "filtered" {
 		t.Errorf("failures by type %v", byType)
 	}
-	if _, ok := byType["InvalidJob"].Values[metrics.ChecksPerJob]; ok {
-		t.Error("a job that never started reports checks")
+	checks := map[any]float64{}
+	for _, d := range m[metrics.ChecksPerJob] {
+		checks[d.Root["messageId"]] = d.Values[metrics.ChecksPerJob]
+		if !slices.EqualFunc(d.Dimensions, [][]string{{"FunctionName"}}, slices.Equal) {
+			t.Errorf("checks are broken down by %v; only failures are counted by type", d.Dimensions)
+		}
 	}
-	if byType["JobFailed"].Values[metrics.ChecksPerJob] != 2 {
-		t.Errorf("checks of the failed job %v", byType["JobFailed"].Values)
+	if _, ok := checks["bad"]; ok || checks["filtered"] != 2 {
+		t.Errorf("checks per job %v: want 2 for the failed job, none for the job that never started", checks)
 	}
 }
 
