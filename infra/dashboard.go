@@ -91,7 +91,8 @@ func dashboardBody(in dashboardInputs) (string, error) {
 			job(metrics.JobsStarted, label("started")),
 			job(metrics.JobsSucceeded, label("succeeded")),
 			job(metrics.JobsFailed, label("failed")),
-			job(metrics.JobsDeferred, label("deferred for capacity")),
+			job(metrics.WaitingForCapacity, label("deferred for capacity")),
+			job(metrics.Redelivered, label("redelivered without an outcome")),
 		}},
 		{Title: "Generation time (seconds)", Stat: "p50", Metrics: [][]any{
 			job(metrics.GenerationSeconds, stat("p50", "p50")),

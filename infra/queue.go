@@ -22,11 +22,12 @@ const deadLetterRetentionSeconds = 14 * 24 * 3600
 // bytes (Pulumi Registry, aws.sqs.Queue, maxMessageSize), and SendMessage
 // would refuse bodies the handler accepts, such as jobs with inline images.
 // A job moved to the dead-letter queue keeps its body; both queues take the
-// same bodies, so a redrive in either direction never meets a smaller limit. The job
-// queue's visibility timeout is Settings.EffectiveVisibilityTimeoutSeconds: it
-// covers a whole durable execution (the mapping keeps each message in flight
-// until the execution it started ends) and the function timeout (Lambda
-// validates that).
+// same bodies, so a redrive in either direction never meets a smaller limit.
+//
+// The job queue's visibility timeout is
+// Settings.EffectiveVisibilityTimeoutSeconds: it covers a whole durable
+// execution (the mapping keeps each message in flight until the execution it
+// started ends) and the function timeout (Lambda validates that).
 func (p *VideoPipeline) declareQueues(ctx *pulumi.Context, name string, s Settings, parent pulumi.ResourceOption) error {
 	dlq, err := sqs.NewQueue(ctx, name+"-dlq", &sqs.QueueArgs{
 		SqsManagedSseEnabled:    pulumi.Bool(true),

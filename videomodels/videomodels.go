@@ -6,9 +6,11 @@
 //
 // Sources, checked 2026-11-30:
 //   - Amazon Bedrock user guide, model cards "Amazon Nova Reel" and
-//     "Luma AI Ray2", and the "Model lifecycle" page: Nova Reel v1:0 and
-//     v1:1 are Legacy with end of life 2026-09-30; Luma Ray2 is Active with
-//     no end-of-life date.
+//     "Luma AI Ray2", and "Model lifecycle (Legacy)" (the lifecycle page
+//     for models launched before 2026-09-07): Nova Reel v1:0 and v1:1 are
+//     Legacy with end of life 2026-09-30; Luma Ray2 is Active with no
+//     end-of-life date. After the end-of-life date requests to the model
+//     fail; nothing migrates by itself.
 //   - Amazon Bedrock user guide, "Supported foundation models in Amazon
 //     Bedrock" / regional availability table: Nova Reel v1:0 in us-east-1,
 //     eu-west-1, ap-northeast-1; v1:1 in us-east-1; Luma Ray2 in us-west-2

@@ -33,9 +33,11 @@ const (
 )
 
 // EndOfLifeMessage is what Bedrock answers, with ResourceNotFoundException,
-// for a model version past its end of life (seen for retired Bedrock models
-// in 2026; the Bedrock "Model lifecycle" page says calls to a model past its
-// end-of-life date fail).
+// for a model version past its end of life (as reported from live accounts
+// in 2026, e.g. issue 708 of
+// aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws;
+// the Bedrock "Model lifecycle" page says a model cannot be used after its
+// end-of-life date).
 const EndOfLifeMessage = "This model version has reached the end of its life. Please refer to the AWS documentation for more details."
 
 // tokenPattern is the documented pattern of an async-invoke

@@ -170,6 +170,7 @@ func TestErrorClassification(t *testing.T) {
 		{awsfake.BedrockFault("AccessDeniedException", "no"), "AccessDeniedException", false},
 		{awsfake.BedrockFault("ResourceNotFoundException", "no such model"), "ResourceNotFoundException", false},
 		{awsfake.BedrockFault("ResourceNotFoundException", awsfake.EndOfLifeMessage), CodeModelEndOfLife, false},
+		{awsfake.BedrockFault("ResourceNotFoundException", "Access denied. This Model is marked by provider as Legacy and you have not been actively using the model in the last 30 days. Please upgrade to an active model on Amazon Bedrock"), CodeModelEndOfLife, false},
 		{awsfake.BedrockFault("AccessDeniedException", "Access denied. This Model is marked by provider as Legacy and you have not been actively using the model in the last 15 days."), CodeModelEndOfLife, false},
 	}
 	for _, tt := range tests {

@@ -104,10 +104,16 @@ func classify(op, model string, err error) error {
 	return &Error{Op: op, Code: "Error", Message: err.Error(), Err: err}
 }
 
-// isEndOfLife recognizes Bedrock's answers for retired and legacy models:
-// "This model version has reached the end of its life" and "This Model is
-// marked by provider as Legacy and you have not been actively using the
-// model".
+// isEndOfLife recognizes Bedrock's answers for retired and legacy models by
+// their message, whatever the code: ResourceNotFoundException "This model
+// version has reached the end of its life. Please refer to the AWS
+// documentation for more details." after the end-of-life date, and
+// ResourceNotFoundException "Access denied. This Model is marked by provider
+// as Legacy and you have not been actively using the model in the last 15
+// (or 30) days" before it (both reported from live accounts in 2026, e.g.
+// aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws
+// issue 708); older reports show other codes for retired models
+// (aws/aws-sdk-js-v3 issue 6424: ValidationException), hence the message.
 func isEndOfLife(msg string) bool {
 	m := strings.ToLower(msg)
 	return strings.Contains(m, "end of its life") || strings.Contains(m, "end-of-life") ||

@@ -99,8 +99,9 @@ const (
 )
 
 // MaxJobBodyBytes is the largest job body: 1 MiB, the largest message SQS
-// accepts ("Amazon SQS message quotas": 1,048,576 bytes; SetQueueAttributes
-// MaximumMessageSize 1,024–1,048,576). The deployment sets the queues'
+// accepts (Amazon SQS API reference, SendMessage: "The maximum size is 1 MiB
+// or 1,048,576 bytes"; queue attribute MaximumMessageSize 1,024–1,048,576,
+// default 262,144 in pulumi-aws). The deployment sets the queues'
 // maxMessageSize to it; the handler refuses longer bodies.
 const MaxJobBodyBytes = 1 << 20
 

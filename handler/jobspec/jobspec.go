@@ -76,6 +76,13 @@ type Job struct {
 	Shots int
 	// HasImage reports whether any input image was given.
 	HasImage bool
+	// InputImages are the s3:// URIs of the images the job references
+	// (all under the pipeline's input prefix); Bedrock reads them with the
+	// function's identity.
+	InputImages []string
+	// MaxInputImageBytes is the model's size cap of an image referenced by
+	// S3 URI.
+	MaxInputImageBytes int64
 	// ModelInput is the model's request document, ready for
 	// StartAsyncInvoke.
 	ModelInput json.RawMessage

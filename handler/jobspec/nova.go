@@ -51,6 +51,14 @@ type novaConfig struct {
 	Seed            *int64 `json:"seed,omitempty"`
 }
 
+// appendS3 appends the image's S3 URI to uris when it has one.
+func (img novaImage) appendS3(uris []string) []string {
+	if img.Source.S3Location != nil {
+		return append(uris, img.Source.S3Location.URI)
+	}
+	return uris
+}
+
 // Nova Reel renders 1280x720 at 24 frames per second, nothing else.
 const (
 	novaFPS       = 24
@@ -97,9 +105,11 @@ type novaRules struct {
 func (n novaRules) textVideo(b Body, cfg novaConfig, ps *problems) Job {
 	chars := checkPrompt("prompt", b.Prompt, n.Model.Limits.PromptMaxChars, ps)
 	params := &novaTextParams{Text: b.Prompt}
+	var inputs []string
 	if b.Image != nil {
 		if img, ok := checkNovaImage("image", b.Image, *n.Model.Limits.Images, n.Policy, ps); ok {
 			params.Images = []novaImage{img}
+			inputs = img.appendS3(inputs)
 		}
 	}
 	seconds := n.Model.Limits.DurationsSeconds[0]
@@ -110,6 +120,9 @@ func (n novaRules) textVideo(b Body, cfg novaConfig, ps *problems) Job {
 		PromptChars:  chars,
 		HasImage:     b.Image != nil,
 		ModelInput:   marshal(novaRequest{TaskType: TaskTextVideo, TextToVideoParams: params, VideoGenerationConfig: cfg}, ps),
+
+		InputImages:        inputs,
+		MaxInputImageBytes: n.Model.Limits.Images.MaxS3Bytes,
 	}
 }
 
@@ -155,6 +168,7 @@ func (n novaRules) manual(b Body, cfg novaConfig, ps *problems) Job {
 	}
 	shots := make([]novaShot, 0, count)
 	chars, hasImage := 0, false
+	var inputs []string
 	for i, s := range b.Shots {
 		field := fmt.Sprintf("shots[%d]", i)
 		chars += checkPrompt(field+".prompt", s.Prompt, m.Limits.PromptMaxChars, ps)
@@ -163,6 +177,7 @@ func (n novaRules) manual(b Body, cfg novaConfig, ps *problems) Job {
 			hasImage = true
 			if img, ok := checkNovaImage(field+".image", s.Image, *m.Limits.Images, n.Policy, ps); ok {
 				shot.Image = &img
+				inputs = img.appendS3(inputs)
 			}
 		}
 		shots = append(shots, shot)
@@ -179,6 +194,9 @@ func (n novaRules) manual(b Body, cfg novaConfig, ps *problems) Job {
 			MultiShotManualParams: &novaShots{Shots: shots},
 			VideoGenerationConfig: cfg,
 		}, ps),
+
+		InputImages:        inputs,
+		MaxInputImageBytes: m.Limits.Images.MaxS3Bytes,
 	}
 }
 

@@ -169,6 +169,45 @@ func (s *Store) WriteResult(ctx context.Context, r Result) error {
 	return nil
 }
 
+// InputError is an input image the function cannot hand to Bedrock: missing,
+// unreadable or too large. Retrying does not help; the job is invalid.
+type InputError struct {
+	// URI is the image's s3:// URI.
+	URI string
+	// Rule is what is wrong with it.
+	Rule string
+}
+
+// Error names the image and the rule.
+func (e *InputError) Error() string { return "input image " + e.URI + " " + e.Rule }
+
+// ErrorType files the error with other invalid jobs.
+func (e *InputError) ErrorType() string { return "InvalidJob" }
+
+// CheckInput looks at an input image with HeadObject (which s3:GetObject
+// authorizes) before Bedrock is asked to read it: it must exist, be
+// readable by the function and hold at most maxBytes (when maxBytes > 0).
+// Problems with the image are *InputError; other errors are transient.
+func (s *Store) CheckInput(ctx context.Context, key string, maxBytes int64) error {
+	uri := "s3://" + s.bucket + "/" + key
+	out, err := s.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	var respErr *smithyhttp.ResponseError
+	switch {
+	case err == nil:
+	case errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusNotFound:
+		return &InputError{URI: uri, Rule: "does not exist; upload the image there first"}
+	case errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusForbidden:
+		return &InputError{URI: uri, Rule: fmt.Sprintf("cannot be read by the function: it does not exist (S3 answers 403 for a missing key to a caller without s3:ListBucket on %s), or the role lacks s3:GetObject on %s*",
+			config.InputPrefix, config.InputPrefix)}
+	default:
+		return fmt.Errorf("checking %s: %w", uri, err)
+	}
+	if size := aws.ToInt64(out.ContentLength); maxBytes > 0 && size > maxBytes {
+		return &InputError{URI: uri, Rule: fmt.Sprintf("is %d bytes; the model accepts images of at most %d bytes by S3 URI", size, maxBytes)}
+	}
+	return nil
+}
+
 // maxVideoListPages bounds FindVideo's listing (1,000 keys a page); a job's
 // prefix holds a handful of objects.
 const maxVideoListPages = 10

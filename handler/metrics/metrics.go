@@ -36,9 +36,13 @@ const (
 	JobsSucceeded = "JobsSucceeded"
 	// JobsFailed counts jobs that ended without one; also by ErrorType.
 	JobsFailed = "JobsFailed"
-	// JobsDeferred counts records put back on the queue to wait for
-	// capacity; also by Reason.
-	JobsDeferred = "JobsDeferred"
+	// WaitingForCapacity counts records of a batch deferred because
+	// Bedrock had no free capacity before the execution's budget ran out
+	// (written on the batch's "batch done" line).
+	WaitingForCapacity = "WaitingForCapacity"
+	// Redelivered counts records of a batch reported for redelivery: no
+	// outcome yet (waiting for capacity, or the job still running).
+	Redelivered = "Redelivered"
 	// GenerationSeconds is the time from submitting a job to Bedrock
 	// finishing it, for jobs with a video.
 	GenerationSeconds = "GenerationSeconds"
@@ -97,13 +101,20 @@ type definition struct {
 }
 
 // Emit writes one EMF document with values at time at through log, at
-// INFO. The metrics have the FunctionName dimension and, when by is set,
-// a second dimension set {FunctionName, by.Name}, so they can be read in
-// total and broken down. Emit writes nothing without values.
+// INFO, as a line of its own ("metrics"). The metrics have the
+// FunctionName dimension and, when by is set, a second dimension set
+// {FunctionName, by.Name}, so they can be read in total and broken down.
+// Emit writes nothing without values.
 func (e Emitter) Emit(ctx context.Context, log *slog.Logger, at time.Time, by Dimension, values ...Value) {
 	if len(values) == 0 {
 		return
 	}
+	log.LogAttrs(ctx, slog.LevelInfo, "metrics", e.Attrs(at, by, values...)...)
+}
+
+// Attrs returns the log attributes that make a log line the EMF document
+// Emit would write, for a line that also says something else.
+func (e Emitter) Attrs(at time.Time, by Dimension, values ...Value) []slog.Attr {
 	dims := [][]string{{DimFunctionName}}
 	attrs := make([]slog.Attr, 0, len(values)+3)
 	attrs = append(attrs, slog.String(DimFunctionName, e.FunctionName))
@@ -116,9 +127,8 @@ func (e Emitter) Emit(ctx context.Context, log *slog.Logger, at time.Time, by Di
 		defs = append(defs, definition{Name: v.Name, Unit: v.Unit})
 		attrs = append(attrs, slog.Float64(v.Name, v.Value))
 	}
-	attrs = append(attrs, slog.Group("_aws",
+	return append(attrs, slog.Group("_aws",
 		slog.Int64("Timestamp", at.UnixMilli()),
 		slog.Any("CloudWatchMetrics", []directive{{Namespace: e.Namespace, Dimensions: dims, Metrics: defs}}),
 	))
-	log.LogAttrs(ctx, slog.LevelInfo, "metrics", attrs...)
 }

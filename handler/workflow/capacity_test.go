@@ -17,6 +17,7 @@ import (
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
+	"github.com/bedrockvideo/pipeline/handler/metrics"
 )
 
 // virtualClock reads the virtual clock of the durabletest execution that
@@ -222,6 +223,9 @@ func TestOverloadDefersAndFinishesOnTheNextDelivery(t *testing.T) {
 			if !strings.Contains(res.Logs, `"status":"WAITING_FOR_CAPACITY"`) || !strings.Contains(res.Logs, "deferred to its next delivery") {
 				t.Errorf("no log line says the records were deferred:\n%s", res.Logs)
 			}
+			if got := batchMetric(t, res.Logs, metrics.WaitingForCapacity); got != deferred {
+				t.Errorf("metric %s = %v, want %d", metrics.WaitingForCapacity, got, deferred)
+			}
 			if p := c.bedrock.PeakInProgress(c.bedrock.Jobs()[0].ModelID); p != 1 {
 				t.Errorf("peak %d jobs at once, quota 1", p)
 			}
@@ -247,6 +251,41 @@ func TestOverloadDefersAndFinishesOnTheNextDelivery(t *testing.T) {
 			c.oneJobEach(ids)
 		})
 	}
+}
+
+// batchMetric reads metric name from the "batch done" line, which must be a
+// CloudWatch embedded metric format document declaring it.
+func batchMetric(t *testing.T, logs, name string) int {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var doc struct {
+			Msg string `json:"msg"`
+			AWS struct {
+				Timestamp         int64 `json:"Timestamp"`
+				CloudWatchMetrics []struct {
+					Namespace  string     `json:"Namespace"`
+					Dimensions [][]string `json:"Dimensions"`
+					Metrics    []struct{ Name, Unit string }
+				} `json:"CloudWatchMetrics"`
+			} `json:"_aws"`
+		}
+		if json.Unmarshal([]byte(line), &doc) != nil || doc.Msg != "batch done" {
+			continue
+		}
+		var root map[string]any
+		_ = json.Unmarshal([]byte(line), &root)
+		if doc.AWS.Timestamp <= 0 || len(doc.AWS.CloudWatchMetrics) != 1 || doc.AWS.CloudWatchMetrics[0].Namespace != "BedrockVideoPipeline" {
+			t.Fatalf("batch done line is not an EMF document: %s", line)
+		}
+		for _, m := range doc.AWS.CloudWatchMetrics[0].Metrics {
+			if v, ok := root[name].(float64); m.Name == name && m.Unit == "Count" && ok {
+				return int(v)
+			}
+		}
+		t.Fatalf("batch done line declares no metric %s: %s", name, line)
+	}
+	t.Fatalf("no batch done line:\n%s", logs)
+	return 0
 }
 
 // TestThrottlingWindowIsWaitedOut: Bedrock throttles every start for two

@@ -54,16 +54,17 @@ func (w *workflow) recordStarted(ctx durable.Context, log *slog.Logger, started 
 		metrics.Value{Name: metrics.JobsStarted, Unit: metrics.Count, Value: 1})
 }
 
-// recordCapacity counts a start round refused for capacity, by reason
+// recordQuotaWait counts a start round refused for capacity, by reason
 // (the admission check finding the quota in use, or Bedrock's quota or
-// throttling answer): metrics.QuotaWaits when the record waits and tries
-// again, metrics.JobsDeferred when it is put back on the queue.
-func (w *workflow) recordCapacity(ctx durable.Context, log *slog.Logger, metric, reason string) {
+// throttling answer), after which the record waits and tries again.
+// Records deferred to their next delivery are counted on the batch's line
+// (metrics.WaitingForCapacity).
+func (w *workflow) recordQuotaWait(ctx durable.Context, log *slog.Logger, reason string) {
 	if reason == "" {
 		reason = "Unknown"
 	}
 	w.deps.Metrics.Emit(ctx, log, w.deps.Now(), metrics.Dimension{Name: metrics.DimReason, Value: reason},
-		metrics.Value{Name: metric, Unit: metrics.Count, Value: 1})
+		metrics.Value{Name: metrics.QuotaWaits, Unit: metrics.Count, Value: 1})
 }
 
 // recordOutcome writes the metrics of a finished record: succeeded or

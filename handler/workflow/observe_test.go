@@ -221,9 +221,9 @@ func mustTime(t *testing.T, s string) time.Time {
 	return v
 }
 
-// Records deferred for capacity get no event and no outcome metric, but a
-// JobsDeferred and QuotaWaits count by reason; their next delivery ends
-// them with one event each.
+// Records deferred for capacity get no event and no outcome metric; their
+// waits are counted by reason and the batch line counts them; their next
+// delivery ends them with one event each.
 func TestDeferredRecordsAreCountedNotPublished(t *testing.T) {
 	m := capacityModels[0]
 	c := newCapacityEnv(t, m, 1, 150*time.Second)
@@ -240,16 +240,20 @@ func TestDeferredRecordsAreCountedNotPublished(t *testing.T) {
 		t.Fatal("no record was deferred; the test needs some")
 	}
 	mm := emf(t, res.Logs)
-	if got := len(mm[metrics.JobsDeferred]); got != deferred {
-		t.Errorf("JobsDeferred written %d times, want %d (one per deferred record)", got, deferred)
-	}
-	for _, d := range mm[metrics.JobsDeferred] {
-		if d.Root[metrics.DimReason] != RefusedByAdmission {
-			t.Errorf("deferral reason %v, want %s", d.Root[metrics.DimReason], RefusedByAdmission)
-		}
+	if got := mm[metrics.WaitingForCapacity]; len(got) != 1 || got[0].Values[metrics.WaitingForCapacity] != float64(deferred) ||
+		got[0].Values[metrics.Redelivered] != float64(len(reported)) {
+		t.Errorf("batch metrics %+v, want %d waiting for capacity and %d redelivered", got, deferred, len(reported))
 	}
 	if len(mm[metrics.QuotaWaits]) == 0 {
 		t.Error("records waited for capacity but no QuotaWaits was written")
+	}
+	for _, d := range mm[metrics.QuotaWaits] {
+		if d.Root[metrics.DimReason] != RefusedByAdmission {
+			t.Errorf("quota wait reason %v, want %s", d.Root[metrics.DimReason], RefusedByAdmission)
+		}
+	}
+	if len(mm[metrics.JobsSucceeded])+len(mm[metrics.JobsFailed]) != len(ids)-len(reported) {
+		t.Errorf("%d outcome metrics for %d records with an outcome", len(mm[metrics.JobsSucceeded])+len(mm[metrics.JobsFailed]), len(ids)-len(reported))
 	}
 	published := map[string]bool{}
 	for _, ev := range c.events.Events() {

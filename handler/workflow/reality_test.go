@@ -81,10 +81,31 @@ func TestRealityCases(t *testing.T) {
 				videoKey: "/generations/"},
 		},
 		{
-			name: "Nova image from inputs/",
-			body: `{"prompt":"waves roll in","image":{"s3Uri":"s3://video-output/inputs/beach.jpg"}}`,
+			name:  "Nova image from inputs/",
+			setup: func(e *env) { e.s3.Put(bucket, "inputs/beach.jpg", []byte("jpeg bytes"), "image/jpeg") },
+			body:  `{"prompt":"waves roll in","image":{"s3Uri":"s3://video-output/inputs/beach.jpg"}}`,
 			want: want{status: jobstore.StatusSucceeded, startCalls: 1,
 				input: `"images":[{"format":"jpeg","source":{"s3Location":{"uri":"s3://video-output/inputs/beach.jpg"}}}]`, videoKey: "/output.mp4"},
+		},
+		{
+			name: "image missing from inputs/",
+			body: `{"prompt":"waves","image":{"s3Uri":"s3://video-output/inputs/nowhere.png"}}`,
+			want: want{status: jobstore.StatusFailed, errorType: "InvalidJob", startCalls: 0,
+				message: "input image s3://video-output/inputs/nowhere.png does not exist"},
+		},
+		{
+			name:  "image unreadable without list permission",
+			setup: func(e *env) { e.s3.DenyList(bucket, "inputs/") },
+			body:  `{"shots":[{"prompt":"a"},{"prompt":"b","image":{"s3Uri":"s3://video-output/inputs/gone.png"}}]}`,
+			want: want{status: jobstore.StatusFailed, errorType: "InvalidJob", startCalls: 0,
+				message: "cannot be read by the function"},
+		},
+		{
+			name:  "image over Nova Reel's 25 MB",
+			setup: func(e *env) { e.s3.Put(bucket, "inputs/huge.png", make([]byte, 25_000_001), "image/png") },
+			body:  `{"prompt":"waves","image":{"s3Uri":"s3://video-output/inputs/huge.png"}}`,
+			want: want{status: jobstore.StatusFailed, errorType: "InvalidJob", startCalls: 0,
+				message: "is 25000001 bytes; the model accepts images of at most 25000000 bytes"},
 		},
 		{
 			name: "image from another bucket",
@@ -137,6 +158,8 @@ func TestRealityCases(t *testing.T) {
 				if r.Error == nil || r.Error.Type != tt.want.errorType || !strings.Contains(r.Error.Message, tt.want.message) || r.VideoURI != "" {
 					t.Errorf("result %+v, want %s containing %q", r, tt.want.errorType, tt.want.message)
 				}
+				// The outcome is in result.json: the message is consumed,
+				// not redelivered to fail again.
 				if got := failures(res); len(got) != 0 {
 					t.Errorf("batch item failures %v: a record with an outcome is not redelivered", got)
 				}

@@ -9,7 +9,6 @@ import (
 	"github.com/bedrockvideo/pipeline/handler/admission"
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
-	"github.com/bedrockvideo/pipeline/handler/metrics"
 )
 
 // StatusWaitingForCapacity is the outcome of a record whose job could not
@@ -61,12 +60,11 @@ func (w *workflow) admitAndStart(ctx durable.Context, log *slog.Logger, id strin
 		case a.Deferred:
 			log.Warn("no Bedrock capacity before the execution's budget ran out; the record is deferred to its next delivery, nothing was started and no result.json written",
 				"status", StatusWaitingForCapacity, "refused", a.Refused, "rounds", round, "inProgress", a.InProgress)
-			w.recordCapacity(ctx, log, metrics.JobsDeferred, a.Refused)
 			return startedJob{}, true, nil
 		}
 		log.Info("waiting for Bedrock capacity", "status", StatusWaitingForCapacity, "refused", a.Refused,
 			"round", round, "inProgress", a.InProgress, "delay", a.Delay.String())
-		w.recordCapacity(ctx, log, metrics.QuotaWaits, a.Refused)
+		w.recordQuotaWait(ctx, log, a.Refused)
 		if err := durable.Wait(ctx, "wait for capacity", a.Delay); err != nil {
 			return startedJob{}, false, err
 		}

@@ -162,6 +162,7 @@ func (w *workflow) run(ctx durable.Context, ev events.SQSEvent) (events.SQSEvent
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 		}
 	}
-	ctx.Logger().Info("batch done", "records", len(ev.Records), "redeliver", len(resp.BatchItemFailures), "waitingForCapacity", deferred)
+	ctx.Logger().Info("batch done", append([]any{"records", len(ev.Records), "redeliver", len(resp.BatchItemFailures)},
+		w.batchMetrics(w.deps.Now(), deferred, len(resp.BatchItemFailures))...)...)
 	return resp, nil
 }

@@ -313,3 +313,29 @@ func TestBudgetSpentThenRedelivered(t *testing.T) {
 		t.Errorf("result %+v", r)
 	}
 }
+
+// TestRetiredModelThroughTheBinary deploys the function as it was before
+// Nova Reel's end of life: it still starts (with a warning), and every job
+// ends FAILED with ModelEndOfLife, naming the replacement, in result.json.
+func TestRetiredModelThroughTheBinary(t *testing.T) {
+	f := newFakes(t)
+	f.bedrock.Region = "us-east-1"
+	f.bedrock.SetClock(awsfake.ClockFrom(time.Date(2026, time.November, 30, 12, 0, 0, 0, time.UTC)))
+	f.env = append(f.env, setting(config.EnvModelID, "amazon.nova-reel-v1:1"), setting(config.EnvAllowedModels, "amazon.nova-reel-v1:1"),
+		setting(config.EnvRegion, "us-east-1"))
+	res := f.run(t, []events.SQSMessage{msg("old", `{"prompt":"a red fox"}`)})
+	// The outcome is in result.json, so the message is not redelivered.
+	if res.Status != durabletest.StatusSucceeded || len(failed(res)) != 0 {
+		t.Fatalf("execution %s, failures %v\n%s", res.Status, failed(res), res.Logs)
+	}
+	r := f.result(t, "old")
+	if r.Status != jobstore.StatusFailed || r.Error == nil || r.Error.Type != "ModelEndOfLife" || !strings.Contains(r.Error.Message, "use luma.ray-v2:0 in us-west-2") {
+		t.Errorf("result %+v", r)
+	}
+	if !strings.Contains(res.Logs, "jobs without a model will fail") || !strings.Contains(res.Logs, "reached its end of life on Amazon Bedrock on 2026-09-30") {
+		t.Errorf("no start-up warning in the logs:\n%s", res.Logs)
+	}
+	if n := len(f.bedrock.Jobs()); n != 0 {
+		t.Errorf("%d jobs created for a retired model", n)
+	}
+}

@@ -89,6 +89,16 @@ func TestFunctionEnvironmentIsReadBackByTheHandler(t *testing.T) {
 	}
 }
 
+// TestDefaultDeploymentIsTheHandlersDefaults ties the handler's tests to the
+// deployment: the end-to-end and workflow tests run with config.Defaults,
+// which must be exactly what the project defaults deploy.
+func TestDefaultDeploymentIsTheHandlersDefaults(t *testing.T) {
+	const bucket = "video-output-1a2b3c"
+	if got, want := infra.DefaultSettings().HandlerConfig(bucket), config.Defaults(bucket); !reflect.DeepEqual(got, want) {
+		t.Errorf("the default deployment configures the handler with %+v\nthe handler's defaults are      %+v", got, want)
+	}
+}
+
 // TestInfraSpellsNoEnvironmentVariableName keeps the variable names in the
 // handler's settings contract: no string literal of the deployment program
 // may be one of them.
