@@ -110,7 +110,7 @@ type Bedrock struct {
 // fake's clock (SetClock; the real time by default): past its end of life
 // a model is answered ResourceNotFoundException with EndOfLifeMessage, in a
 // region that does not serve it ValidationException, and Luma Ray2 requests
-// are checked against its documented schema.
+// and Nova Reel requests are checked against their documented schemas.
 func NewBedrock(t interface{ Cleanup(func()) }, models ...string) *Bedrock {
 	b := &Bedrock{
 		Region:     videomodels.DefaultRegion(),
@@ -349,11 +349,16 @@ func (b *Bedrock) start(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, http.StatusBadRequest, "ValidationException", "The provided model identifier is invalid.")
 			return
 		}
-		if m.ID == videomodels.LumaRay2 {
-			if problem := checkLumaInput(obj); problem != "" {
-				writeJSONError(w, http.StatusBadRequest, "ValidationException", problem)
-				return
-			}
+		var problem string
+		switch m.ID {
+		case videomodels.LumaRay2:
+			problem = checkLumaInput(obj)
+		default:
+			problem = checkNovaInput(obj, m)
+		}
+		if problem != "" {
+			writeJSONError(w, http.StatusBadRequest, "ValidationException", problem)
+			return
 		}
 	}
 	canonical := canonicalRequest(req.ModelID, obj, req.OutputDataConfig.S3OutputDataConfig.S3URI)

@@ -8,7 +8,6 @@ import (
 	_ "image/jpeg" // registers the JPEG decoder for image.DecodeConfig
 	_ "image/png"  // registers the PNG decoder for image.DecodeConfig
 	"slices"
-	"sort"
 	"unicode/utf8"
 
 	"github.com/bedrockvideo/pipeline/videomodels"
@@ -29,15 +28,8 @@ func checkLumaInput(in map[string]any) string {
 	bad := func(path, rule string) string {
 		return fmt.Sprintf("Malformed input request: #/%s: %s, please reformat your input and try again.", path, rule)
 	}
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !slices.Contains([]string{"prompt", "aspect_ratio", "loop", "duration", "resolution", "keyframes"}, k) {
-			return fmt.Sprintf("Malformed input request: extraneous key [%s] is not permitted, please reformat your input and try again.", k)
-		}
+	if extra := extraneous(in, "prompt", "aspect_ratio", "loop", "duration", "resolution", "keyframes"); extra != "" {
+		return fmt.Sprintf("Malformed input request: extraneous key [%s] is not permitted, please reformat your input and try again.", extra)
 	}
 	prompt, ok := in["prompt"].(string)
 	switch {

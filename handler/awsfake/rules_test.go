@@ -191,3 +191,42 @@ func TestS3ListObjectsV2(t *testing.T) {
 		t.Errorf("listing without permission: %v", err)
 	}
 }
+
+func TestBedrockValidatesNovaReelRequests(t *testing.T) {
+	cfg6 := `"videoGenerationConfig":{"durationSeconds":6,"fps":24,"dimension":"1280x720"}`
+	tests := []struct {
+		name, model, input, problem string // problem "" when accepted
+	}{
+		{"text video", videomodels.NovaReelV11, `{"taskType":"TEXT_VIDEO","textToVideoParams":{"text":"p"},` + cfg6 + `}`, ""},
+		{"image by S3 URI", videomodels.NovaReelV10, `{"taskType":"TEXT_VIDEO","textToVideoParams":{"text":"p","images":[{"format":"png","source":{"s3Location":{"uri":"s3://b-b/inputs/a.png"}}}]},` + cfg6 + `}`, ""},
+		{"automated", videomodels.NovaReelV11, `{"taskType":"MULTI_SHOT_AUTOMATED","multiShotAutomatedParams":{"text":"p"},"videoGenerationConfig":{"durationSeconds":18,"fps":24,"dimension":"1280x720","seed":3}}`, ""},
+		{"manual", videomodels.NovaReelV11, `{"taskType":"MULTI_SHOT_MANUAL","multiShotManualParams":{"shots":[{"text":"a"},{"text":"b"}]},"videoGenerationConfig":{"fps":24,"dimension":"1280x720"}}`, ""},
+		{"multi-shot on 1.0", videomodels.NovaReelV10, `{"taskType":"MULTI_SHOT_AUTOMATED","multiShotAutomatedParams":{"text":"p"},"videoGenerationConfig":{"durationSeconds":18,"fps":24,"dimension":"1280x720"}}`, "#/taskType"},
+		{"7 seconds", videomodels.NovaReelV11, `{"taskType":"TEXT_VIDEO","textToVideoParams":{"text":"p"},"videoGenerationConfig":{"durationSeconds":7,"fps":24,"dimension":"1280x720"}}`, "durationSeconds: must be 6"},
+		{"30 fps", videomodels.NovaReelV11, `{"taskType":"TEXT_VIDEO","textToVideoParams":{"text":"p"},"videoGenerationConfig":{"durationSeconds":6,"fps":30,"dimension":"1280x720"}}`, "fps must be 24"},
+		{"long prompt", videomodels.NovaReelV11, `{"taskType":"TEXT_VIDEO","textToVideoParams":{"text":"` + strings.Repeat("x", 513) + `"},` + cfg6 + `}`, "1 to 512 characters"},
+		{"two images", videomodels.NovaReelV11, `{"taskType":"TEXT_VIDEO","textToVideoParams":{"text":"p","images":[{"format":"png","source":{"bytes":"AA=="}},{"format":"png","source":{"bytes":"AA=="}}]},` + cfg6 + `}`, "at most one image"},
+		{"gif", videomodels.NovaReelV11, `{"taskType":"TEXT_VIDEO","textToVideoParams":{"text":"p","images":[{"format":"gif","source":{"bytes":"AA=="}}]},` + cfg6 + `}`, "format: gif is not a valid enum value"},
+		{"one shot", videomodels.NovaReelV11, `{"taskType":"MULTI_SHOT_MANUAL","multiShotManualParams":{"shots":[{"text":"a"}]},"videoGenerationConfig":{"fps":24,"dimension":"1280x720"}}`, "expected 2 to 20 shots"},
+		{"unknown key", videomodels.NovaReelV11, `{"taskType":"TEXT_VIDEO","textToVideoParams":{"text":"p"},` + cfg6 + `,"loop":true}`, "extraneous key [loop]"},
+		{"seed too large", videomodels.NovaReelV11, `{"taskType":"TEXT_VIDEO","textToVideoParams":{"text":"p"},"videoGenerationConfig":{"durationSeconds":6,"fps":24,"dimension":"1280x720","seed":2147483647}}`, "videoGenerationConfig/seed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBedrock(t)
+			b.Region = "us-east-1"
+			b.SetClock(ClockFrom(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)))
+			_, err := bedrockClient(b).StartAsyncInvoke(context.Background(), startInput(tt.model, tt.input))
+			if tt.problem == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var invalid *brtypes.ValidationException
+			if !errors.As(err, &invalid) || !strings.Contains(invalid.ErrorMessage(), tt.problem) {
+				t.Errorf("got %v, want ValidationException with %q", err, tt.problem)
+			}
+		})
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -76,19 +75,18 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 			Error: &jobstore.ResultError{Type: "InvalidJob", Message: err.Error()},
 		})
 	}
-	log = log.With("model", job.Model, "task", job.Task, "videoSeconds", job.VideoSeconds, "promptChars", job.PromptChars)
-
 	if err := w.checkInputs(ctx, id, job); err != nil {
 		if durable.IsSuspended(err) {
 			return out, err
 		}
 		typ, msg := errorParts(err)
-		log.Warn("input image unusable; no Bedrock call made", "status", jobstore.StatusFailed, "errorType", typ, "error", msg)
+		log.Warn("input image unusable; no Bedrock call made", "status", jobstore.StatusFailed, "model", job.Model, "errorType", typ, "error", msg)
 		return w.finish(ctx, log, out, jobstore.Result{
 			Status: jobstore.StatusFailed, MessageID: id, Model: job.Model,
 			Error: &jobstore.ResultError{Type: typ, Message: msg},
 		})
 	}
+	log = log.With("model", job.Model, "task", job.Task, "videoSeconds", job.VideoSeconds, "promptChars", job.PromptChars)
 
 	started, deferred, err := w.admitAndStart(ctx, log, id, job, deadline)
 	if err != nil {
@@ -183,39 +181,13 @@ func (w *workflow) findVideo(ctx durable.Context, messageID string, started star
 				started.InvocationArn, jobstore.OutputURI(store.Bucket(), messageID))}
 		}
 		return "s3://" + store.Bucket() + "/" + key, nil
-	}, durable.WithRetry(s3StepRetry))
+	}, durable.WithRetry(findVideoRetry))
 }
 
-// checkInputs makes sure, in a step, that every image the job references by
-// S3 URI exists, is readable by the function and is within the model's
-// size cap, so a bad reference fails before any Bedrock call. A job that
-// already started (job.json exists) is not checked again: the image may be
-// gone by now without harm.
-func (w *workflow) checkInputs(ctx durable.Context, messageID string, job jobspec.Job) error {
-	if len(job.InputImages) == 0 {
-		return nil
-	}
-	_, err := durable.Step(ctx, "check input images", func(sc durable.StepContext) (int, error) {
-		store := w.deps.Store
-		if _, started, err := store.LoadJob(sc, messageID); err != nil || started {
-			return 0, err
-		}
-		for _, uri := range job.InputImages {
-			key := strings.TrimPrefix(uri, "s3://"+store.Bucket()+"/")
-			if err := store.CheckInput(sc, key, job.MaxInputImageBytes); err != nil {
-				return 0, err
-			}
-		}
-		return len(job.InputImages), nil
-	}, durable.WithRetry(s3StepRetry))
-	return err
-}
-
-// s3StepRetry retries a failed S3 call (2 s, 4 s, 8 s, full jitter) but not
-// an answer that would not change: a missing, unreadable or oversized input
-// image, or a prefix without a video (S3 lists an object as soon as its
-// write succeeds).
-var s3StepRetry = durable.RetryPolicy{
+// findVideoRetry retries a failed listing (2 s, 4 s, 8 s, full jitter) but
+// not a prefix without a video: S3 lists an object as soon as its write
+// succeeds, so looking again would not find one.
+var findVideoRetry = durable.RetryPolicy{
 	MaxAttempts:  4,
 	InitialDelay: 2 * time.Second,
 	MaxDelay:     10 * time.Second,
@@ -223,8 +195,7 @@ var s3StepRetry = durable.RetryPolicy{
 	Jitter:       durable.JitterFull,
 	Retryable: func(err error) bool {
 		var missing *videoMissingError
-		var input *jobstore.InputError
-		return !errors.As(err, &missing) && !errors.As(err, &input)
+		return !errors.As(err, &missing)
 	},
 }.Strategy()
 
