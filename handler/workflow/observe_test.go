@@ -273,10 +273,16 @@ func TestDeferredRecordsAreCountedNotPublished(t *testing.T) {
 			again = append(again, r)
 		}
 	}
-	c.deliver(again)
+	res2 := c.deliver(again)
 	for _, id := range ids {
 		if ev := c.eventFor(id); ev.DetailType != "Video Generation Succeeded" {
 			t.Errorf("%s: %s", id, ev.DetailType)
 		}
+	}
+	// Jobs that re-attach on the second delivery were counted when they
+	// started: one JobsStarted per job over both deliveries.
+	started := len(mm[metrics.JobsStarted]) + len(emf(t, res2.Logs)[metrics.JobsStarted])
+	if started != len(ids) || len(c.bedrock.Jobs()) != len(ids) {
+		t.Errorf("JobsStarted written %d times for %d jobs", started, len(c.bedrock.Jobs()))
 	}
 }
