@@ -68,9 +68,10 @@ func (p *VideoPipeline) declareOperations(ctx *pulumi.Context, name string, s Se
 		namespace: "AWS/SQS", metric: "ApproximateNumberOfMessagesVisible", statistic: "Maximum",
 		dimension: "QueueName", dimensionValue: dlqName,
 		period: queueAlarmPeriodSeconds, threshold: 1, comparison: "GreaterThanOrEqualToThreshold",
-		// SQS stops sending metrics for a queue that has been inactive for
-		// six hours; keep the last state instead of going back to OK while
-		// jobs still wait in the dead-letter queue.
+		// SQS sends a queue's metrics only while the queue is active
+		// ("Available CloudWatch metrics for Amazon SQS", SQS developer
+		// guide); keep the last state instead of going back to OK while
+		// jobs still wait in a quiet dead-letter queue.
 		treatMissingData: "ignore",
 	}, {
 		suffix: "failed-jobs",
@@ -79,10 +80,8 @@ func (p *VideoPipeline) declareOperations(ctx *pulumi.Context, name string, s Se
 		namespace: s.MetricsNamespace, metric: metrics.JobsFailed, statistic: "Sum",
 		dimension: metrics.DimFunctionName, dimensionValue: p.Function.Name,
 		period: alarmPeriodSeconds, threshold: 1, comparison: "GreaterThanOrEqualToThreshold",
-		// Embedded metric format metrics exist only when something
-		// happened: no data means no failed job ("Setting alarms on
-		// metrics created with the embedded metric format", CloudWatch
-		// user guide).
+		// The handler writes JobsFailed only when a job fails: a period
+		// without data is a period without failed jobs.
 		treatMissingData: "notBreaching",
 	}, {
 		suffix: "function-errors",
