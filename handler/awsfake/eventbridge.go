@@ -182,7 +182,9 @@ func (e *EventBridge) serve(w http.ResponseWriter, r *http.Request) {
 	writeJSON11(w, http.StatusOK, out)
 }
 
-// acceptLocked validates one entry and records it, or returns its error.
+// acceptLocked validates one entry and records it, or returns its error
+// with a code PutEventsResultEntry documents (InvalidArgument,
+// MalformedDetail; EventBridge API reference).
 func (e *EventBridge) acceptLocked(en putEventsEntry) putEventsResultEntry {
 	if en.Source == nil || *en.Source == "" || en.DetailType == nil || *en.DetailType == "" || en.Detail == nil {
 		return putEventsResultEntry{ErrorCode: "InvalidArgument", ErrorMessage: "Parameters Source, DetailType and Detail are required."}
