@@ -15,6 +15,9 @@ import (
 // Capacity error codes: Bedrock refused a start because the account runs
 // as many asynchronous jobs as its quota allows, or because requests come
 // too fast. Both clear by themselves; neither says anything about the job.
+// Both are among StartAsyncInvoke's documented errors (Bedrock Runtime API
+// reference, "StartAsyncInvoke", Errors: ServiceQuotaExceededException,
+// HTTP 400; ThrottlingException, HTTP 429).
 const (
 	CodeQuotaExceeded = "ServiceQuotaExceededException"
 	CodeThrottling    = "ThrottlingException"
@@ -36,9 +39,13 @@ func IsCapacity(err error) bool {
 
 // CountInProgress counts the account's InProgress asynchronous jobs of
 // model in the client's region with ListAsyncInvokes (statusEquals
-// InProgress), stopping once it has seen limit of them: the caller only
-// needs to know whether a slot is free. The listing costs no job and is
-// authorized by bedrock:ListAsyncInvokes. Errors are *Error.
+// InProgress, at most 1,000 summaries a page: Bedrock Runtime API
+// reference, "ListAsyncInvokes"), stopping after the page on which it has
+// seen limit of them: the caller only needs to know whether a slot is
+// free. The listing starts no job and is authorized by
+// bedrock:ListAsyncInvokes, which takes no resource type (Service
+// Authorization Reference), so the role grants it on "*". Errors are
+// *Error.
 func (c *Client) CountInProgress(ctx context.Context, model string, limit int) (int, error) {
 	input := &bedrockruntime.ListAsyncInvokesInput{
 		StatusEquals: types.AsyncInvokeStatusInProgress,
