@@ -28,6 +28,8 @@ func main() {
 		ctx.Export("bucketName", p.BucketName)
 		ctx.Export("functionName", p.FunctionName)
 		ctx.Export("functionAliasArn", p.FunctionAliasArn)
+		ctx.Export("alarmTopicArn", p.AlarmTopicArn)
+		ctx.Export("dashboardUrl", p.DashboardURL)
 		return nil
 	})
 }

@@ -69,5 +69,16 @@ func (p *VideoPipeline) declareRole(ctx *pulumi.Context, name string, s Settings
 		return nil, nil, fmt.Errorf("declaring bucket access policy: %w", err)
 	}
 
-	return []pulumi.Resource{managed, queuePolicy, bedrock, bucketPolicy}, queuePolicy, nil
+	// The event bus is in the function's region, which is the queue's.
+	events, err := iam.NewRolePolicy(ctx, name+"-events-access", &iam.RolePolicyArgs{
+		Role: role.Name,
+		Policy: policyJSON(p.Queue.Arn, func(queueArn string) PolicyDocument {
+			return eventsPolicy(eventBusArn(queueArn, s.EventBusName))
+		}),
+	}, parent, onRole)
+	if err != nil {
+		return nil, nil, fmt.Errorf("declaring event bus policy: %w", err)
+	}
+
+	return []pulumi.Resource{managed, queuePolicy, bedrock, bucketPolicy, events}, queuePolicy, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/s3"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sns"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -54,6 +55,10 @@ type VideoPipeline struct {
 	FunctionName pulumi.StringOutput `pulumi:"functionName"`
 	// FunctionAliasArn is the qualified ARN the queue invokes.
 	FunctionAliasArn pulumi.StringOutput `pulumi:"functionAliasArn"`
+	// AlarmTopicArn is the SNS topic every alarm notifies.
+	AlarmTopicArn pulumi.StringOutput `pulumi:"alarmTopicArn"`
+	// DashboardURL is the CloudWatch console address of the dashboard.
+	DashboardURL pulumi.StringOutput `pulumi:"dashboardUrl"`
 
 	// Bucket is the output bucket.
 	Bucket *s3.Bucket
@@ -71,6 +76,13 @@ type VideoPipeline struct {
 	Alias *lambda.Alias
 	// EventSourceMapping connects Queue to Alias.
 	EventSourceMapping *lambda.EventSourceMapping
+	// AlarmTopic receives the alarms' notifications.
+	AlarmTopic *sns.Topic
+	// Alarms are the dead-letter queue, failed jobs and function errors
+	// alarms.
+	Alarms []*cloudwatch.MetricAlarm
+	// Dashboard shows the queue, the jobs and the function.
+	Dashboard *cloudwatch.Dashboard
 }
 
 // NewVideoPipeline validates the settings, builds the handler (unless
@@ -126,18 +138,24 @@ func NewVideoPipeline(ctx *pulumi.Context, name string, args *VideoPipelineArgs,
 	if err := p.declareFunction(ctx, name, s, artifact, perms, queuePerm, parent); err != nil {
 		return nil, err
 	}
+	if err := p.declareOperations(ctx, name, s, parent); err != nil {
+		return nil, err
+	}
 
 	p.QueueURL = p.Queue.Url
 	p.DeadLetterQueueURL = p.DeadLetterQueue.Url
 	p.BucketName = p.Bucket.Bucket
 	p.FunctionName = p.Function.Name
 	p.FunctionAliasArn = p.Alias.Arn
+	p.AlarmTopicArn = p.AlarmTopic.Arn
 	if err := ctx.RegisterResourceOutputs(p, pulumi.Map{
 		"queueUrl":           p.QueueURL,
 		"deadLetterQueueUrl": p.DeadLetterQueueURL,
 		"bucketName":         p.BucketName,
 		"functionName":       p.FunctionName,
 		"functionAliasArn":   p.FunctionAliasArn,
+		"alarmTopicArn":      p.AlarmTopicArn,
+		"dashboardUrl":       p.DashboardURL,
 	}); err != nil {
 		return nil, fmt.Errorf("registering outputs of %q: %w", name, err)
 	}
@@ -154,6 +172,8 @@ func (s Settings) HandlerConfig(bucket string) config.Config {
 		BedrockRegion:    s.BedrockRegion,
 		ExecutionTimeout: time.Duration(s.DurableExecutionTimeoutSeconds) * time.Second,
 		MaxConcurrency:   config.DefaultMaxConcurrency,
+		EventBus:         s.EventBusName,
+		MetricsNamespace: s.MetricsNamespace,
 		ConcurrentJobs:   s.BedrockConcurrentJobs,
 	}
 }

@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/bedrockvideo/pipeline/handler/config"
 )
@@ -174,5 +175,29 @@ func denyInsecureTransportPolicy(bucketArn string) PolicyDocument {
 		Action:    []string{"s3:*"},
 		Resource:  []string{bucketArn, bucketArn + "/*"},
 		Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
+	})
+}
+
+// eventBusArn is the ARN of the event bus named bus in the region and
+// account of another ARN of the same region (the queue's): the resource
+// type event-bus, arn:${Partition}:events:${Region}:${Account}:event-bus/${EventBusName}
+// (Service Authorization Reference, Amazon EventBridge).
+func eventBusArn(sameRegionArn, bus string) string {
+	parts := strings.SplitN(sameRegionArn, ":", 6)
+	if len(parts) != 6 {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", parts[1], parts[3], parts[4], bus)
+}
+
+// eventsPolicy lets the function publish completion events to one bus:
+// events:PutEvents takes the event-bus resource type (Service
+// Authorization Reference, Amazon EventBridge).
+func eventsPolicy(busArn string) PolicyDocument {
+	return newPolicy(PolicyStatement{
+		Sid:      "PublishCompletionEvents",
+		Effect:   "Allow",
+		Action:   []string{"events:PutEvents"},
+		Resource: []string{busArn},
 	})
 }

@@ -42,7 +42,10 @@ const (
 // group's retention.
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+var (
+	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	emailPattern  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
 
 // Settings are the project settings of the pipeline (the `config:` block of
 // Pulumi.yaml). Field comments give the Pulumi config key, the default and
@@ -111,6 +114,17 @@ type Settings struct {
 	// MaximumPollers (maximumPollers, default 5) is the provisioned-mode
 	// maximum, minimumPollers–2000.
 	MaximumPollers int
+	// EventBusName (eventBusName, default "default") is the EventBridge
+	// bus, in the function's region, that receives a completion event per
+	// finished job; the role may put events on this bus only. A bus other
+	// than the default one must already exist.
+	EventBusName string
+	// MetricsNamespace (metricsNamespace, default BedrockVideoPipeline) is
+	// the CloudWatch namespace of the handler's metrics.
+	MetricsNamespace string
+	// AlarmEmail (alarmEmail, default "") subscribes this address to the
+	// alarm topic when set (the recipient confirms by email).
+	AlarmEmail string
 }
 
 // DefaultSettings returns the settings used for every key the stack leaves
@@ -135,6 +149,8 @@ func DefaultSettings() Settings {
 		MaximumBatchingWindowSeconds:   0,
 		MinimumPollers:                 2,
 		MaximumPollers:                 5,
+		EventBusName:                   handlerconfig.DefaultEventBus,
+		MetricsNamespace:               handlerconfig.DefaultMetricsNamespace,
 	}
 }
 
@@ -188,6 +204,9 @@ func SettingsFromConfig(ctx *pulumi.Context) (Settings, error) {
 	integer("maximumBatchingWindowSeconds", &s.MaximumBatchingWindowSeconds)
 	integer("minimumPollers", &s.MinimumPollers)
 	integer("maximumPollers", &s.MaximumPollers)
+	str("eventBusName", &s.EventBusName)
+	str("metricsNamespace", &s.MetricsNamespace)
+	str("alarmEmail", &s.AlarmEmail)
 
 	var models []string
 	if err := cfg.TryObject("allowedModelIds", &models); err == nil {
@@ -333,6 +352,16 @@ func (s Settings) ValidateAt(now time.Time) error {
 	between("maximumBatchingWindowSeconds", s.MaximumBatchingWindowSeconds, 0, 300, "")
 	between("minimumPollers", s.MinimumPollers, 2, 200, "provisioned mode for SQS needs at least 2")
 	between("maximumPollers", s.MaximumPollers, max(s.MinimumPollers, 2), 2000, "at least minimumPollers")
+
+	if err := handlerconfig.CheckEventBusName(s.EventBusName); err != nil {
+		bad("eventBusName: %v", err)
+	}
+	if err := handlerconfig.CheckMetricsNamespace(s.MetricsNamespace); err != nil {
+		bad("metricsNamespace: %v", err)
+	}
+	if s.AlarmEmail != "" && !emailPattern.MatchString(s.AlarmEmail) {
+		bad("alarmEmail must be an email address such as ops@example.com (or empty for no subscription), got %q", s.AlarmEmail)
+	}
 
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("invalid pipeline settings: %w", err)

@@ -41,6 +41,14 @@ const (
 	// EnvMaxConcurrency bounds how many records of a batch are processed
 	// at once, 1–MaxMaxConcurrency (default DefaultMaxConcurrency).
 	EnvMaxConcurrency = "MAX_CONCURRENT_RECORDS"
+	// EnvEventBus names the EventBridge event bus, in the function's
+	// region, that receives one completion event per finished job
+	// (default DefaultEventBus, the account's default bus).
+	EnvEventBus = "EVENT_BUS_NAME"
+	// EnvMetricsNamespace is the CloudWatch namespace of the metrics the
+	// handler writes into its logs in embedded metric format (default
+	// DefaultMetricsNamespace).
+	EnvMetricsNamespace = "METRICS_NAMESPACE"
 	// EnvConcurrentJobs is the account's quota of concurrent asynchronous
 	// Bedrock jobs per model, 1–MaxConcurrentJobs (default
 	// DefaultConcurrentJobs); the admission check starts a job only while
@@ -51,7 +59,8 @@ const (
 // Variables lists every environment variable the handler reads, in the
 // order Environ documents them.
 func Variables() []string {
-	return []string{EnvOutputBucket, EnvModelID, EnvAllowedModels, EnvRegion, EnvExecutionTimeout, EnvMaxConcurrency, EnvConcurrentJobs}
+	return []string{EnvOutputBucket, EnvModelID, EnvAllowedModels, EnvRegion, EnvExecutionTimeout, EnvMaxConcurrency, EnvConcurrentJobs,
+		EnvEventBus, EnvMetricsNamespace}
 }
 
 // Defaults and limits of the settings.
@@ -70,6 +79,15 @@ const (
 	// standard queue with a batching window of 0).
 	DefaultMaxConcurrency = 10
 	MaxMaxConcurrency     = 100
+	// DefaultEventBus is the account's default event bus.
+	DefaultEventBus = "default"
+	// DefaultMetricsNamespace is the namespace of the handler's metrics
+	// when none is set.
+	DefaultMetricsNamespace = "BedrockVideoPipeline"
+	// MaxMetricsNamespaceLength is CloudWatch's limit on a namespace
+	// (Amazon CloudWatch API reference, PutMetricData: Namespace, 1–255
+	// characters).
+	MaxMetricsNamespaceLength = 255
 	// DefaultConcurrentJobs is the concurrent-job quota assumed when
 	// BEDROCK_CONCURRENT_JOBS is unset. Bedrock's quota of concurrent
 	// asynchronous invocations is set per model and account, and can be
@@ -103,6 +121,15 @@ const (
 var (
 	bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	// busPattern is an event bus name as PutEventsRequestEntry takes it
+	// (Amazon EventBridge API reference: 1–256 characters of
+	// [.\-_A-Za-z0-9]).
+	busPattern = regexp.MustCompile(`^[.\-_A-Za-z0-9]{1,256}$`)
+	// namespacePattern is the characters CloudWatch allows in a namespace
+	// (Amazon CloudWatch user guide, "Metrics concepts", Namespaces:
+	// alphanumerics, period, hyphen, underscore, forward slash, hash,
+	// colon and space).
+	namespacePattern = regexp.MustCompile(`^[0-9A-Za-z._/#: -]+$`)
 )
 
 // Config is the handler's validated configuration.
@@ -123,6 +150,11 @@ type Config struct {
 	// MaxConcurrency bounds the records processed at once
 	// (EnvMaxConcurrency).
 	MaxConcurrency int
+	// EventBus is the event bus of completion events (EnvEventBus).
+	EventBus string
+	// MetricsNamespace is the CloudWatch namespace of the handler's
+	// metrics (EnvMetricsNamespace).
+	MetricsNamespace string
 	// ConcurrentJobs is the account's concurrent-job quota per model; the
 	// start step admits a job only while fewer of the model's jobs are
 	// InProgress (EnvConcurrentJobs; see package admission).
@@ -141,6 +173,8 @@ func Defaults(bucket string) Config {
 		BedrockRegion:    m.Regions[0],
 		ExecutionTimeout: DefaultExecutionTimeout,
 		MaxConcurrency:   DefaultMaxConcurrency,
+		EventBus:         DefaultEventBus,
+		MetricsNamespace: DefaultMetricsNamespace,
 		ConcurrentJobs:   DefaultConcurrentJobs,
 	}
 }
@@ -168,6 +202,8 @@ func (c Config) Environ() map[string]string {
 		EnvRegion:           c.BedrockRegion,
 		EnvExecutionTimeout: strconv.FormatInt(int64(c.ExecutionTimeout/time.Second), 10),
 		EnvMaxConcurrency:   strconv.Itoa(c.MaxConcurrency),
+		EnvEventBus:         c.EventBus,
+		EnvMetricsNamespace: c.MetricsNamespace,
 		EnvConcurrentJobs:   strconv.Itoa(c.ConcurrentJobs),
 	}
 }
@@ -203,6 +239,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		BedrockRegion:    get(EnvRegion),
 		ExecutionTimeout: DefaultExecutionTimeout,
 		MaxConcurrency:   DefaultMaxConcurrency,
+		EventBus:         get(EnvEventBus),
+		MetricsNamespace: get(EnvMetricsNamespace),
 		ConcurrentJobs:   DefaultConcurrentJobs,
 	}
 	switch {
@@ -273,6 +311,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.MaxConcurrency = n
 		}
 	}
+	if c.EventBus == "" {
+		c.EventBus = DefaultEventBus
+	} else if err := CheckEventBusName(c.EventBus); err != nil {
+		bad("%s: %v", EnvEventBus, err)
+	}
+	if c.MetricsNamespace == "" {
+		c.MetricsNamespace = DefaultMetricsNamespace
+	} else if err := CheckMetricsNamespace(c.MetricsNamespace); err != nil {
+		bad("%s: %v", EnvMetricsNamespace, err)
+	}
 	if v := get(EnvConcurrentJobs); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxConcurrentJobs {
@@ -286,4 +334,32 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("handler configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// CheckEventBusName reports why name cannot name the event bus of
+// completion events: 1–256 letters, digits, '.', '-' and '_' (a name, not
+// an ARN).
+func CheckEventBusName(name string) error {
+	if !busPattern.MatchString(name) {
+		return fmt.Errorf("%q is not an event bus name (1–256 letters, digits, '.', '-', '_'; a name, not an ARN)", name)
+	}
+	return nil
+}
+
+// CheckMetricsNamespace reports why ns cannot be a CloudWatch namespace for
+// the handler's metrics: at most 255 characters of letters, digits, space
+// and ._/#:-, and not starting with "AWS/", which CloudWatch reserves for
+// AWS services (Amazon CloudWatch user guide, "Metrics concepts").
+func CheckMetricsNamespace(ns string) error {
+	switch {
+	case strings.TrimSpace(ns) == "":
+		return fmt.Errorf("namespace %q must contain a non-blank character", ns)
+	case len(ns) > MaxMetricsNamespaceLength:
+		return fmt.Errorf("namespace %q is longer than %d characters", ns, MaxMetricsNamespaceLength)
+	case !namespacePattern.MatchString(ns):
+		return fmt.Errorf("namespace %q may contain only letters, digits, spaces and . _ / # : -", ns)
+	case strings.HasPrefix(ns, "AWS/"):
+		return fmt.Errorf("namespace %q starts with AWS/, which is reserved for AWS services", ns)
+	}
+	return nil
 }

@@ -24,6 +24,8 @@ func TestDefaultsFollowTheCatalogue(t *testing.T) {
 		BedrockRegion:    "us-west-2",
 		ExecutionTimeout: 900 * time.Second,
 		MaxConcurrency:   10,
+		EventBus:         "default",
+		MetricsNamespace: "BedrockVideoPipeline",
 		ConcurrentJobs:   3,
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -63,6 +65,7 @@ func TestAllSettings(t *testing.T) {
 		OutputBucket: "my-videos", DefaultModel: videomodels.NovaReelV10,
 		AllowedModels: []string{videomodels.NovaReelV10, videomodels.NovaReelV11},
 		BedrockRegion: "us-east-1", ExecutionTimeout: 600 * time.Second, MaxConcurrency: 4,
+		EventBus: "default", MetricsNamespace: "BedrockVideoPipeline",
 		ConcurrentJobs: 12,
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -76,10 +79,12 @@ func TestEnvironRoundTrip(t *testing.T) {
 	configs := []Config{
 		Defaults("my-videos"),
 		{OutputBucket: "a.b-c", DefaultModel: videomodels.NovaReelV11, AllowedModels: []string{videomodels.NovaReelV11},
-			BedrockRegion: "us-east-1", ExecutionTimeout: time.Second, MaxConcurrency: 1, ConcurrentJobs: 1},
+			BedrockRegion: "us-east-1", ExecutionTimeout: time.Second, MaxConcurrency: 1, ConcurrentJobs: 1,
+			EventBus: "video-events", MetricsNamespace: "Team/Video"},
 		{OutputBucket: "videos-123", DefaultModel: videomodels.NovaReelV10,
 			AllowedModels: []string{videomodels.NovaReelV10, videomodels.NovaReelV11},
-			BedrockRegion: "us-east-1", ExecutionTimeout: 450 * time.Second, MaxConcurrency: 100, ConcurrentJobs: 1000},
+			BedrockRegion: "us-east-1", ExecutionTimeout: 450 * time.Second, MaxConcurrency: 100, ConcurrentJobs: 1000,
+			EventBus: "default", MetricsNamespace: "BedrockVideoPipeline"},
 	}
 	for _, c := range configs {
 		env := c.Environ()
@@ -200,6 +205,7 @@ func constName(env string) string {
 	for c, n := range map[string]string{
 		"EnvOutputBucket": EnvOutputBucket, "EnvModelID": EnvModelID, "EnvAllowedModels": EnvAllowedModels,
 		"EnvRegion": EnvRegion, "EnvExecutionTimeout": EnvExecutionTimeout, "EnvMaxConcurrency": EnvMaxConcurrency,
+		"EnvEventBus": EnvEventBus, "EnvMetricsNamespace": EnvMetricsNamespace,
 		"EnvConcurrentJobs": EnvConcurrentJobs,
 	} {
 		if n == env {

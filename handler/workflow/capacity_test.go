@@ -17,6 +17,7 @@ import (
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
+	"github.com/bedrockvideo/pipeline/handler/metrics"
 )
 
 // virtualClock reads the virtual clock of the durabletest execution that
@@ -222,8 +223,8 @@ func TestOverloadDefersAndFinishesOnTheNextDelivery(t *testing.T) {
 			if !strings.Contains(res.Logs, `"status":"WAITING_FOR_CAPACITY"`) || !strings.Contains(res.Logs, "deferred to its next delivery") {
 				t.Errorf("no log line says the records were deferred:\n%s", res.Logs)
 			}
-			if got := batchMetric(t, res.Logs, MetricWaitingForCapacity); got != deferred {
-				t.Errorf("metric %s = %v, want %d", MetricWaitingForCapacity, got, deferred)
+			if got := batchMetric(t, res.Logs, metrics.WaitingForCapacity); got != deferred {
+				t.Errorf("metric %s = %v, want %d", metrics.WaitingForCapacity, got, deferred)
 			}
 			if p := c.bedrock.PeakInProgress(c.bedrock.Jobs()[0].ModelID); p != 1 {
 				t.Errorf("peak %d jobs at once, quota 1", p)
@@ -273,7 +274,7 @@ func batchMetric(t *testing.T, logs, name string) int {
 		}
 		var root map[string]any
 		_ = json.Unmarshal([]byte(line), &root)
-		if doc.AWS.Timestamp <= 0 || len(doc.AWS.CloudWatchMetrics) != 1 || doc.AWS.CloudWatchMetrics[0].Namespace != MetricNamespace {
+		if doc.AWS.Timestamp <= 0 || len(doc.AWS.CloudWatchMetrics) != 1 || doc.AWS.CloudWatchMetrics[0].Namespace != "BedrockVideoPipeline" {
 			t.Fatalf("batch done line is not an EMF document: %s", line)
 		}
 		for _, m := range doc.AWS.CloudWatchMetrics[0].Metrics {

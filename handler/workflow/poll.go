@@ -20,6 +20,8 @@ type pollState struct {
 	Status         string    `json:"status,omitempty"`
 	FailureMessage string    `json:"failureMessage,omitempty"`
 	EndTime        time.Time `json:"endTime,omitzero"`
+	// DetectedAt is when the check that saw the job finish ran.
+	DetectedAt time.Time `json:"detectedAt,omitzero"`
 	// NextDelay is the wait before the next check; zero when polling ends.
 	NextDelay time.Duration `json:"nextDelay,omitempty"`
 	// Exhausted is set when the budget allows no further check.
@@ -62,8 +64,11 @@ func (w *workflow) check(sc durable.StepContext, sched pollschedule.Schedule, me
 	switch {
 	case err == nil:
 		s.Status, s.FailureMessage, s.EndTime = st.Status, st.FailureMessage, st.EndTime
-		if s.done() && s.EndTime.IsZero() {
-			s.EndTime = w.deps.Now().UTC()
+		if s.done() {
+			s.DetectedAt = w.deps.Now().UTC()
+			if s.EndTime.IsZero() {
+				s.EndTime = s.DetectedAt
+			}
 		}
 	case bedrockjob.IsRetryable(err):
 		s.TransientErrors++

@@ -39,6 +39,8 @@ type Outcome struct {
 	ErrorType     string `json:"errorType,omitempty"`
 	Error         string `json:"error,omitempty"`
 	Checks        int    `json:"checks"`
+	// DetectedAt is when the check that saw the job finish ran.
+	DetectedAt time.Time `json:"detectedAt,omitzero"`
 }
 
 // startedJob is the checkpointed result of the start step.
@@ -114,9 +116,10 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 	out.InvocationArn = started.InvocationArn
 	log = log.With("invocationArn", started.InvocationArn)
 	log.Info("job started", "status", bedrockjob.StatusInProgress, "reattached", started.Reattached, "recoveredByToken", started.RecoveredByToken)
+	w.recordStarted(ctx, log, started)
 
 	state, err := w.awaitJob(ctx, id, started, job.VideoSeconds, deadline)
-	out.Checks = state.Checks
+	out.Checks, out.DetectedAt = state.Checks, state.DetectedAt
 	if err != nil {
 		if durable.IsSuspended(err) {
 			return out, err
@@ -236,13 +239,18 @@ func (w *workflow) startNew(sc durable.StepContext, messageID string, job jobspe
 	}, nil
 }
 
-// finish writes result.json in a step and returns the record's outcome.
+// finish writes result.json and publishes the completion event in one
+// step (a replay repeats neither), records the outcome's metrics, and
+// returns the record's outcome.
 func (w *workflow) finish(ctx durable.Context, log *slog.Logger, out Outcome, result jobstore.Result) (Outcome, error) {
 	written, err := durable.Step(ctx, "write result", func(sc durable.StepContext) (jobstore.Result, error) {
 		if result.CompletedAt == "" {
 			result.CompletedAt = jobstore.Timestamp(w.deps.Now())
 		}
-		return result, w.deps.Store.WriteResult(sc, result)
+		if err := w.deps.Store.WriteResult(sc, result); err != nil {
+			return result, err
+		}
+		return result, w.publish(sc, result)
 	})
 	if err != nil {
 		if !durable.IsSuspended(err) {
@@ -256,6 +264,7 @@ func (w *workflow) finish(ctx durable.Context, log *slog.Logger, out Outcome, re
 	if written.Error != nil {
 		out.ErrorType, out.Error = written.Error.Type, written.Error.Message
 	}
+	w.recordOutcome(ctx, log, out, written)
 	return out, nil
 }
 

@@ -64,6 +64,7 @@ func (w *workflow) admitAndStart(ctx durable.Context, log *slog.Logger, id strin
 		}
 		log.Info("waiting for Bedrock capacity", "status", StatusWaitingForCapacity, "refused", a.Refused,
 			"round", round, "inProgress", a.InProgress, "delay", a.Delay.String())
+		w.recordQuotaWait(ctx, log, a.Refused)
 		if err := durable.Wait(ctx, "wait for capacity", a.Delay); err != nil {
 			return startedJob{}, false, err
 		}

@@ -16,12 +16,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
+	"github.com/bedrockvideo/pipeline/handler/completion"
 	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
+	"github.com/bedrockvideo/pipeline/handler/metrics"
 	"github.com/bedrockvideo/pipeline/handler/pollschedule"
 )
 
@@ -30,6 +33,10 @@ type Deps struct {
 	Config  config.Config
 	Bedrock *bedrockjob.Client
 	Store   *jobstore.Store
+	// Events publishes the completion event of every finished job.
+	Events *completion.Publisher
+	// Metrics writes the handler's metrics into its logs.
+	Metrics metrics.Emitter
 	// Now reads the clock; it is only called inside steps, whose results
 	// are checkpointed. Nil means time.Now.
 	Now func() time.Time
@@ -39,17 +46,30 @@ type Deps struct {
 }
 
 // NewDeps builds the AWS clients for cfg from config.LoadDefaultConfig in
-// the Bedrock region, so the standard environment applies (credentials,
-// AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_S3, ...).
+// the Bedrock region (EventBridge in the function's region), so the
+// standard environment applies (credentials,
+// AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_S3,
+// AWS_ENDPOINT_URL_EVENTBRIDGE, ...).
 func NewDeps(ctx context.Context, cfg config.Config) (Deps, error) {
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.BedrockRegion))
 	if err != nil {
 		return Deps{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	// The event bus is in the function's own region, which Lambda sets
+	// (AWS_REGION) and the SDK reads; outside Lambda, the Bedrock region.
+	eventsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return Deps{}, fmt.Errorf("loading AWS configuration for EventBridge: %w", err)
+	}
+	if eventsCfg.Region == "" {
+		eventsCfg.Region = cfg.BedrockRegion
+	}
 	return Deps{
 		Config:  cfg,
 		Bedrock: bedrockjob.NewFromConfig(awsCfg),
 		Store:   jobstore.NewFromConfig(awsCfg, cfg.OutputBucket),
+		Events:  completion.NewFromConfig(eventsCfg, cfg.EventBus),
+		Metrics: MetricsEmitter(cfg, lambdacontext.FunctionName),
 	}, nil
 }
 
@@ -143,6 +163,6 @@ func (w *workflow) run(ctx durable.Context, ev events.SQSEvent) (events.SQSEvent
 		}
 	}
 	ctx.Logger().Info("batch done", append([]any{"records", len(ev.Records), "redeliver", len(resp.BatchItemFailures)},
-		batchMetrics(time.Now(), deferred, len(resp.BatchItemFailures))...)...)
+		w.batchMetrics(w.deps.Now(), deferred, len(resp.BatchItemFailures))...)...)
 	return resp, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/bedrockvideo/pipeline/durable/wire"
 	"github.com/bedrockvideo/pipeline/handler/awsfake"
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
+	"github.com/bedrockvideo/pipeline/handler/completion"
 	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
@@ -37,6 +38,7 @@ type env struct {
 	t       *testing.T
 	bedrock *awsfake.Bedrock
 	s3      *awsfake.S3
+	events  *awsfake.EventBridge
 	deps    Deps
 }
 
@@ -48,6 +50,7 @@ func newEnv(t *testing.T) *env {
 	b.SetClock(clock)
 	s := awsfake.NewS3(t, bucket)
 	b.WriteOutputTo(s)
+	eb := awsfake.NewEventBridge(t)
 	cfg := config.Config{
 		OutputBucket:     bucket,
 		DefaultModel:     jobspec.NovaReelV11,
@@ -55,12 +58,16 @@ func newEnv(t *testing.T) *env {
 		BedrockRegion:    "us-east-1",
 		ExecutionTimeout: 900 * time.Second,
 		MaxConcurrency:   4,
+		EventBus:         "default",
+		MetricsNamespace: "BedrockVideoPipeline",
 		ConcurrentJobs:   10,
 	}
-	return &env{t: t, bedrock: b, s3: s, deps: Deps{
+	return &env{t: t, bedrock: b, s3: s, events: eb, deps: Deps{
 		Config:  cfg,
 		Bedrock: bedrockjob.NewFromConfig(awsfake.ClientConfig(b.URL())),
 		Store:   jobstore.NewFromConfig(awsfake.ClientConfig(s.URL()), bucket),
+		Events:  completion.NewFromConfig(awsfake.ClientConfig(eb.URL()), "default"),
+		Metrics: MetricsEmitter(cfg, "video-handler"),
 		Now:     clock,
 	}}
 }

@@ -14,6 +14,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,7 @@ import (
 	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
+	"github.com/bedrockvideo/pipeline/handler/metrics"
 )
 
 const bucket = "e2e-videos"
@@ -61,6 +63,7 @@ func TestMain(m *testing.M) {
 type fakes struct {
 	bedrock *awsfake.Bedrock
 	s3      *awsfake.S3
+	events  *awsfake.EventBridge
 	env     []string
 }
 
@@ -68,17 +71,25 @@ func newFakes(t *testing.T) *fakes {
 	b := awsfake.NewBedrock(t, jobspec.KnownModels()...)
 	s := awsfake.NewS3(t, bucket)
 	b.WriteOutputTo(s)
+	eb := awsfake.NewEventBridge(t, "video-events")
 	env := []string{
 		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + b.URL(),
 		"AWS_ENDPOINT_URL_S3=" + s.URL(),
+		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + eb.URL(),
+		// Set by Lambda itself: the function's region and name.
+		"AWS_REGION=eu-west-1",
+		"AWS_LAMBDA_FUNCTION_NAME=video-handler",
 	}
 	// The function's environment as the deployment writes it for the
-	// default settings: the catalogue's live model in its region.
-	for k, v := range config.Defaults(bucket).Environ() {
+	// default settings (the catalogue's live model in its region), with
+	// its own event bus and metrics namespace.
+	cfg := config.Defaults(bucket)
+	cfg.EventBus, cfg.MetricsNamespace = "video-events", "E2E/Video"
+	for k, v := range cfg.Environ() {
 		env = append(env, k+"="+v)
 	}
 	slices.Sort(env)
-	return &fakes{bedrock: b, s3: s, env: env}
+	return &fakes{bedrock: b, s3: s, events: eb, env: env}
 }
 
 // setting is one environment entry overriding the deployment's.
@@ -175,6 +186,40 @@ func TestBatchThroughTheBinary(t *testing.T) {
 	}
 	if jsonLines == 0 {
 		t.Errorf("no JSON log lines with a messageId:\n%s", res.Logs)
+	}
+
+	// One completion event per finished record on the configured bus, and
+	// valid EMF lines in the configured namespace.
+	types := map[string]string{}
+	for _, ev := range f.events.Events() {
+		var d jobstore.Result
+		if err := json.Unmarshal(ev.Detail, &d); err != nil || ev.Bus != "video-events" || !ev.Delivered {
+			t.Errorf("event %+v: %v", ev, err)
+		}
+		if _, dup := types[d.MessageID]; dup {
+			t.Errorf("second event for %s", d.MessageID)
+		}
+		types[d.MessageID] = ev.DetailType
+	}
+	if want := map[string]string{"default": "Video Generation Succeeded", "luma": "Video Generation Succeeded",
+		"keyframe": "Video Generation Succeeded", "invalid": "Video Generation Failed"}; !maps.Equal(types, want) {
+		t.Errorf("events %v, want %v", types, want)
+	}
+	docs, err := metrics.DecodeLog([]byte(res.Logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]float64{}
+	for _, d := range docs {
+		if d.Namespace != "E2E/Video" || d.Root["FunctionName"] != "video-handler" {
+			t.Errorf("EMF document %q %v", d.Namespace, d.Root["FunctionName"])
+		}
+		for name, v := range d.Values {
+			counts[name] += v
+		}
+	}
+	if counts[metrics.JobsStarted] != 3 || counts[metrics.JobsSucceeded] != 3 || counts[metrics.JobsFailed] != 1 {
+		t.Errorf("metric sums %v", counts)
 	}
 }
 

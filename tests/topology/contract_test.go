@@ -51,6 +51,7 @@ func TestFunctionEnvironmentIsReadBackByTheHandler(t *testing.T) {
 			s.DurableExecutionTimeoutSeconds, s.FunctionTimeoutSeconds = 300, 300
 		}},
 		{"explicit allow-list", func(s *infra.Settings) { s.AllowedModelIDs = []string{" " + videomodels.LumaRay2} }},
+		{"own event bus and namespace", func(s *infra.Settings) { s.EventBusName, s.MetricsNamespace = "video-events", "Team/Video" }},
 		{"concurrent-job quota", func(s *infra.Settings) { s.BedrockConcurrentJobs = 20 }},
 	}
 	for _, tc := range cases {
@@ -74,6 +75,8 @@ func TestFunctionEnvironmentIsReadBackByTheHandler(t *testing.T) {
 				BedrockRegion:    s.BedrockRegion,
 				ExecutionTimeout: time.Duration(s.DurableExecutionTimeoutSeconds) * time.Second,
 				MaxConcurrency:   config.DefaultMaxConcurrency,
+				EventBus:         s.EventBusName,
+				MetricsNamespace: s.MetricsNamespace,
 				ConcurrentJobs:   s.BedrockConcurrentJobs,
 			}
 			if !reflect.DeepEqual(got, want) {

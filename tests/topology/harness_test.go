@@ -90,6 +90,8 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("name", phys)
 		set("arn", "arn:aws:lambda:"+providerRegion+":"+testAccount+":function:"+phys)
 		set("version", "1")
+	case "aws:sns/topic:Topic":
+		set("arn", "arn:aws:sns:"+providerRegion+":"+testAccount+":"+phys)
 	case "aws:lambda/alias:Alias":
 		fn := args.Inputs["functionName"].StringValue()
 		name := args.Inputs["name"].StringValue()

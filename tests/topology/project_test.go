@@ -96,6 +96,7 @@ func TestProjectFileDeclaresEverySetting(t *testing.T) {
 		"outputExpirationDays": "8", "forceDestroy": "true", "maxReceiveCount": "4", "bedrockConcurrentJobs": "5",
 		"queueVisibilityTimeoutSeconds": "1000", "batchSize": "2", "maximumBatchingWindowSeconds": "1",
 		"minimumPollers": "3", "maximumPollers": "6",
+		"eventBusName": "video-events", "metricsNamespace": "Team/Video", "alarmEmail": "ops@example.com",
 	}
 	var declared []string
 	for key := range proj.Config {

@@ -207,6 +207,7 @@ func TestSettingsFromConfig(t *testing.T) {
 			ns + "maxReceiveCount": "4", ns + "bedrockConcurrentJobs": "6", ns + "queueVisibilityTimeoutSeconds": "1200",
 			ns + "batchSize": "2", ns + "maximumBatchingWindowSeconds": "1",
 			ns + "minimumPollers": "3", ns + "maximumPollers": "7",
+			ns + "eventBusName": "video-events", ns + "metricsNamespace": "Team/Video", ns + "alarmEmail": "ops@example.com",
 		}, want: func(s *infra.Settings) {
 			*s = infra.Settings{
 				BedrockRegion: "us-west-2", BedrockModelID: "luma.ray-v2:0", AllowedModelIDs: []string{"luma.ray-v2:0"},
@@ -214,6 +215,7 @@ func TestSettingsFromConfig(t *testing.T) {
 				DurableExecutionTimeoutSeconds: 600, DurableRetentionDays: 3, LogRetentionDays: 30,
 				OutputExpirationDays: 2, ForceDestroy: true, MaxReceiveCount: 4, BedrockConcurrentJobs: 6, QueueVisibilityTimeoutSeconds: 1200,
 				BatchSize: 2, MaximumBatchingWindowSeconds: 1, MinimumPollers: 3, MaximumPollers: 7,
+				EventBusName: "video-events", MetricsNamespace: "Team/Video", AlarmEmail: "ops@example.com",
 			}
 		}},
 		{name: "empty allow-list", config: map[string]string{ns + "allowedModelIds": "[]"}, want: func(s *infra.Settings) {

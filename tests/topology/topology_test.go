@@ -42,8 +42,9 @@ func TestEveryResourceIsAChildOfTheComponent(t *testing.T) {
 	}
 	wantCounts := map[string]int{
 		typeBucket: 1, typePAB: 1, typeOwnership: 1, typeSSE: 1, typeLifecycle: 1, typeBucketPol: 1,
-		typeQueue: 2, typeRole: 1, typeRolePolicy: 3, typeAttachment: 1,
+		typeQueue: 2, typeRole: 1, typeRolePolicy: 4, typeAttachment: 1,
 		typeLogGroup: 1, typeFunction: 1, typeAlias: 1, typeESM: 1,
+		typeTopic: 1, typeAlarm: 3, typeDashboard: 1,
 	}
 	for typ, want := range wantCounts {
 		if got := len(d.byType(typ)); got != want {
@@ -548,7 +549,7 @@ func TestProgramExportsStackOutputs(t *testing.T) {
 		}
 		return true
 	})
-	want := []string{"bucketName", "deadLetterQueueUrl", "functionAliasArn", "functionName", "queueUrl"}
+	want := []string{"alarmTopicArn", "bucketName", "dashboardUrl", "deadLetterQueueUrl", "functionAliasArn", "functionName", "queueUrl"}
 	if !slices.Equal(sorted(got), want) {
 		t.Errorf("main.go exports %v, want %v", got, want)
 	}
