@@ -166,6 +166,9 @@ func TestGalleryPage(t *testing.T) {
 func TestGalleryInABrowser(t *testing.T) {
 	const chromium = "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("REQUIRE_CHROMIUM") != "" {
+			t.Fatalf("REQUIRE_CHROMIUM is set but %s is missing: %v", chromium, err)
+		}
 		t.Skip("chromium is not installed (apt-get install -y chromium); skipping the browser rendering check")
 	}
 	w := newWorld(t)
