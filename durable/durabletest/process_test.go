@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +31,11 @@ func buildFn(t *testing.T) string {
 		}
 		cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, "bootstrap"), "./testdata/fn")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		// The toolchain that compiled this test, even where the go on the
+		// PATH is older and GOTOOLCHAIN is "local".
+		if v := runtime.Version(); strings.HasPrefix(v, "go") {
+			cmd.Env = append(cmd.Env, "GOTOOLCHAIN="+v)
+		}
 		buildOut, buildErr = cmd.CombinedOutput()
 	})
 	if buildErr != nil {

@@ -51,40 +51,6 @@ type config struct {
 	onBlocked        func(ctx context.Context, s *Service, executionArn string) error
 }
 
-// Fault is an error the Service answers a checkpoint call with.
-type Fault int
-
-const (
-	// FaultThrottle answers TooManyRequestsException (HTTP 429) without
-	// applying the checkpoint.
-	FaultThrottle Fault = iota + 1
-	// FaultServerError answers ServiceException (HTTP 500) without applying
-	// the checkpoint.
-	FaultServerError
-	// FaultStaleToken answers InvalidParameterValueException (HTTP 400)
-	// "Invalid checkpoint token ..." without applying the checkpoint, as the
-	// service does when a newer invocation superseded the caller.
-	FaultStaleToken
-	// FaultNoToken applies the checkpoint but answers without a
-	// CheckpointToken, so the invocation can make no further checkpoints.
-	FaultNoToken
-)
-
-// String returns the fault's name.
-func (f Fault) String() string {
-	switch f {
-	case FaultThrottle:
-		return "FaultThrottle"
-	case FaultServerError:
-		return "FaultServerError"
-	case FaultStaleToken:
-		return "FaultStaleToken"
-	case FaultNoToken:
-		return "FaultNoToken"
-	}
-	return fmt.Sprintf("Fault(%d)", int(f))
-}
-
 // WithHandlerOptions adds runtime options given to durable.Wrap after the
 // runner's own (the execution client and log handler), so they can override
 // them.

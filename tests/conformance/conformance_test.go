@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -43,21 +44,17 @@ func buildAndRun(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	handlerBinary = filepath.Join(dir, "handler")
 	build := exec.Command("go", "build", "-o", handlerBinary, "./cmd/handler")
+	// Build with the toolchain that compiled this test, even where the go on
+	// the PATH is older and GOTOOLCHAIN is "local".
+	if v := runtime.Version(); strings.HasPrefix(v, "go") {
+		build.Env = append(os.Environ(), "GOTOOLCHAIN="+v)
+	}
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "conformance: build cmd/handler:", err)
 		return 1
 	}
 	return m.Run()
-}
-
-// requirementsRoot is $CONFORMANCE_REQUIREMENTS or the shared fixture
-// folder next to the repository.
-func requirementsRoot() string {
-	if dir := os.Getenv("CONFORMANCE_REQUIREMENTS"); dir != "" {
-		return dir
-	}
-	return filepath.Join("..", "..", "..", "shared", "conformance", "test-requirements")
 }
 
 // unsupported is one entry of unsupported.yaml.
@@ -109,9 +106,9 @@ func runCase(t testing.TB, id string, payload []byte) (*durabletest.Result[json.
 // the list stays honest. An optional requirement (1-7) that fails is
 // skipped, as the suite's README says it is not a conformance failure.
 func TestConformance(t *testing.T) {
-	reqs, err := fixture.LoadSuites(requirementsRoot(), suites...)
+	reqs, err := fixture.LoadSuites(fixture.RequirementsOrSkip(t), suites...)
 	if err != nil {
-		t.Fatalf("load fixtures (set CONFORMANCE_REQUIREMENTS to the test-requirements folder): %v", err)
+		t.Fatalf("load fixtures: %v", err)
 	}
 	skip := loadUnsupported(t)
 	known := map[string]bool{}

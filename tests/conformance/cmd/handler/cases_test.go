@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +16,7 @@ import (
 // requirements loads the fixtures of the five suites.
 func requirements(t *testing.T) []*fixture.Requirement {
 	t.Helper()
-	root := os.Getenv("CONFORMANCE_REQUIREMENTS")
-	if root == "" {
-		root = filepath.Join("..", "..", "..", "..", "..", "shared", "conformance", "test-requirements")
-	}
-	reqs, err := fixture.LoadSuites(root, "step", "wait", "child", "wait_for_condition", "map")
+	reqs, err := fixture.LoadSuites(fixture.RequirementsOrSkip(t), "step", "wait", "child", "wait_for_condition", "map")
 	if err != nil {
 		t.Fatal(err)
 	}
