@@ -10,14 +10,14 @@ import (
 
 // OperationError is what every failed durable operation returns, inside a
 // type of its own per operation (StepError, WaitForConditionError,
-// ChildContextError, MapError, MapItemError), so code can match one kind
+// ChildContextError, MapError, MapItemError, CallbackError), so code can match one kind
 // of operation with errors.As, or any with errors.As(err, &opErr) for an
 // *OperationError. It is rebuilt from the checkpointed error object, so it
 // is the same on the first run and on every replay; the original Go error
 // value is not preserved, only its type name, message and data.
 type OperationError struct {
 	// Kind names the operation: "step", "wait for condition",
-	// "child context", "map", "map item".
+	// "child context", "map", "map item", "callback", "wait for callback".
 	Kind string
 	// Name is the operation's name, if it has one.
 	Name string
@@ -78,6 +78,32 @@ type MapItemError struct{ OperationError }
 // Unwrap returns the common *OperationError.
 func (e *MapItemError) Unwrap() error { return &e.OperationError }
 
+// CallbackError is returned by Callback.Result and WaitForCallback when
+// the callback failed: the external system reported a failure (its error
+// type and message are recorded), it timed out (TimedOut), or, for
+// WaitForCallback, the submitter step failed for good.
+type CallbackError struct{ OperationError }
+
+// Unwrap returns the common *OperationError.
+func (e *CallbackError) Unwrap() error { return &e.OperationError }
+
+// TimedOut reports whether the callback timed out, on its overall timeout
+// or on its heartbeat timeout, rather than being failed by the external
+// system.
+func (e *CallbackError) TimedOut() bool {
+	return e.Type == CallbackTimeoutType || e.Type == CallbackHeartbeatTimeoutType
+}
+
+// HeartbeatTimedOut reports whether the callback timed out because no
+// heartbeat arrived in time.
+func (e *CallbackError) HeartbeatTimedOut() bool { return e.Type == CallbackHeartbeatTimeoutType }
+
+// Error types the service records for a timed-out callback.
+const (
+	CallbackTimeoutType          = "Callback.Timeout"
+	CallbackHeartbeatTimeoutType = "Callback.Heartbeat"
+)
+
 // Operation kinds, as OperationError.Kind names them.
 const (
 	kindStep             = "step"
@@ -85,6 +111,8 @@ const (
 	kindChildContext     = "child context"
 	kindMap              = "map"
 	kindMapItem          = "map item"
+	kindCallback         = "callback"
+	kindWaitForCallback  = "wait for callback"
 )
 
 // StepInterruptedError is the failure recorded for an at-most-once step
@@ -190,6 +218,8 @@ func operationError(kind, name string, obj *wire.ErrorObject) error {
 		return &MapError{e}
 	case kindMapItem:
 		return &MapItemError{e}
+	case kindCallback, kindWaitForCallback:
+		return &CallbackError{e}
 	}
 	return &e
 }
