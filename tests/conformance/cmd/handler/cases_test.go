@@ -10,13 +10,14 @@ import (
 
 	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/durable/durabletest"
+	"github.com/bedrockvideo/pipeline/tests/conformance/external"
 	"github.com/bedrockvideo/pipeline/tests/conformance/fixture"
 )
 
-// requirements loads the fixtures of the five suites.
+// requirements loads the fixtures of the suites the handler answers for.
 func requirements(t *testing.T) []*fixture.Requirement {
 	t.Helper()
-	reqs, err := fixture.LoadSuites(fixture.RequirementsOrSkip(t), "step", "wait", "child", "wait_for_condition", "map")
+	reqs, err := fixture.LoadSuites(fixture.RequirementsOrSkip(t), "step", "wait", "child", "wait_for_condition", "map", "callback", "wait_for_callback")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestLookup(t *testing.T) {
 	}
 	for _, tc := range []struct{ id, want string }{
 		{"", "CASE is not set"},
-		{"4-1", "CASE=4-1: unknown case"},
+		{"5-1", "CASE=5-1: unknown case"},
 		{"bench-replay-", "want bench-replay-<N>"},
 		{"bench-replay--3", "want bench-replay-<N>"},
 	} {
@@ -87,9 +88,17 @@ func TestCasesInProcess(t *testing.T) {
 			}
 			h := cases[req.ID]
 			var runner *durabletest.Runner[json.RawMessage, json.RawMessage]
+			var player *external.Player
 			runner = durabletest.NewRawRunner(func(client durable.ExecutionClient) durable.RawHandler {
 				return h.wrap(durable.WithExecutionClient(client), durable.WithLogHandler(messageJSONHandler(runner.LogWriter())))
-			})
+			}, durabletest.WithOnBlocked(func(ctx context.Context, s *durabletest.Service, arn string) error {
+				return player.OnBlocked(ctx, s, arn)
+			}))
+			player, err = external.New(runner.Service(), run.CallbackActions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer player.Close()
 			logOutput = runner.LogWriter()
 			defer func() { logOutput = os.Stdout }()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -70,6 +70,8 @@ func init() {
 	register(childCases)
 	register(conditionCases)
 	register(mapCases)
+	register(callbackCases)
+	register(waitForCallbackCases)
 }
 
 // lookup returns the handler for a CASE value.
