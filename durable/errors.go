@@ -10,9 +10,9 @@ import (
 
 // OperationError is what every failed durable operation returns, inside a
 // type of its own per operation (StepError, WaitForConditionError,
-// ChildContextError, MapError, MapItemError, CallbackError), so code can match one kind
-// of operation with errors.As, or any with errors.As(err, &opErr) for an
-// *OperationError. It is rebuilt from the checkpointed error object, so it
+// ChildContextError, MapError, MapItemError, CallbackError), so code can
+// match one kind of operation with errors.As, or any with
+// errors.As(err, &opErr) for an *OperationError. It is rebuilt from the checkpointed error object, so it
 // is the same on the first run and on every replay; the original Go error
 // value is not preserved, only its type name, message and data.
 type OperationError struct {

@@ -25,7 +25,7 @@ func requirements(t *testing.T) []*fixture.Requirement {
 }
 
 // TestEveryRequirementHasAHandler keeps the case table and the fixture
-// folders in step: one handler per requirement of the five suites, and no
+// folders in step: one handler per requirement of the suites, and no
 // handler for a requirement that does not exist.
 func TestEveryRequirementHasAHandler(t *testing.T) {
 	reqs := requirements(t)
