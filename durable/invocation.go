@@ -62,8 +62,8 @@ func newInvocation(client ExecutionClient, in wire.InvocationInput, ops []wire.O
 			inv.finishedAtLoad[op.Id] = true
 		}
 	}
-	// The coordinator is built first; the checkpointer's change reports
-	// reach it through this variable once it exists.
+	// The checkpointer is built first; its change reports reach the
+	// coordinator through this variable, set before either of them runs.
 	var coord *coordinator
 	inv.cp = newCheckpointer(checkpointerConfig{
 		client:  client,
