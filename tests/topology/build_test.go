@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"debug/buildinfo"
 	"debug/elf"
 	"io"
@@ -30,9 +31,10 @@ import (
 // inputs, so compiling the standard library again with an empty cache would
 // only test Go's guarantee, at the cost of a full toolchain build per
 // architecture. Instead the second checkout's source differs by a trailing
-// comment: that changes the package's cache key but not its code, so the
-// second build really compiles and links the program again (the
-// dependencies come from the cache) and must still give the same bytes.
+// comment that is new on every run: that changes the package's cache key
+// but not its code, so the second build really compiles and links the
+// program again (the dependencies come from the cache) and must still give
+// the same bytes.
 // assertReproducibleBuildInfo then checks the flags in the binary itself.
 func TestBuildIsReproducible(t *testing.T) {
 	cases := []struct {
@@ -50,7 +52,9 @@ func TestBuildIsReproducible(t *testing.T) {
 				dir := t.TempDir()
 				src := okMain
 				if i == 1 {
-					src += "\n// A second checkout: same code, different cache key.\n"
+					// A comment never seen before: same code, a cache key no
+					// earlier run has filled.
+					src += "\n// A second checkout, " + rand.Text() + ".\n"
 				}
 				if err := writeModule(dir, src); err != nil {
 					t.Fatal(err)
