@@ -10,14 +10,16 @@ import (
 
 // OperationError is what every failed durable operation returns, inside a
 // type of its own per operation (StepError, WaitForConditionError,
-// ChildContextError, MapError, MapItemError, CallbackError), so code can
-// match one kind of operation with errors.As, or any with
-// errors.As(err, &opErr) for an *OperationError. It is rebuilt from the checkpointed error object, so it
+// ChildContextError, MapError, MapItemError, ParallelError,
+// ParallelBranchError, CallbackError), so code can match one kind of
+// operation with errors.As, or any with errors.As(err, &opErr) for an
+// *OperationError. It is rebuilt from the checkpointed error object, so it
 // is the same on the first run and on every replay; the original Go error
 // value is not preserved, only its type name, message and data.
 type OperationError struct {
 	// Kind names the operation: "step", "wait for condition",
-	// "child context", "map", "map item", "callback", "wait for callback".
+	// "child context", "map", "map item", "parallel", "parallel branch",
+	// "callback", "wait for callback".
 	Kind string
 	// Name is the operation's name, if it has one.
 	Name string
@@ -78,6 +80,21 @@ type MapItemError struct{ OperationError }
 // Unwrap returns the common *OperationError.
 func (e *MapItemError) Unwrap() error { return &e.OperationError }
 
+// ParallelError is returned by Parallel when the Parallel itself failed
+// (its result could not be encoded, say). Failed branches do not fail the
+// Parallel: they are in its BatchResult as ParallelBranchError.
+type ParallelError struct{ OperationError }
+
+// Unwrap returns the common *OperationError.
+func (e *ParallelError) Unwrap() error { return &e.OperationError }
+
+// ParallelBranchError is the Err of a BatchItem whose Parallel branch
+// failed.
+type ParallelBranchError struct{ OperationError }
+
+// Unwrap returns the common *OperationError.
+func (e *ParallelBranchError) Unwrap() error { return &e.OperationError }
+
 // CallbackError is returned by Callback.Result and WaitForCallback when
 // the callback failed: the external system reported a failure (its error
 // type and message are recorded), it timed out (TimedOut), or, for
@@ -111,6 +128,8 @@ const (
 	kindChildContext     = "child context"
 	kindMap              = "map"
 	kindMapItem          = "map item"
+	kindParallel         = "parallel"
+	kindParallelBranch   = "parallel branch"
 	kindCallback         = "callback"
 	kindWaitForCallback  = "wait for callback"
 )
@@ -218,6 +237,10 @@ func operationError(kind, name string, obj *wire.ErrorObject) error {
 		return &MapError{e}
 	case kindMapItem:
 		return &MapItemError{e}
+	case kindParallel:
+		return &ParallelError{e}
+	case kindParallelBranch:
+		return &ParallelBranchError{e}
 	case kindCallback, kindWaitForCallback:
 		return &CallbackError{e}
 	}
