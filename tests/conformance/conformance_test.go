@@ -1,6 +1,6 @@
 // Package conformance runs the durable-execution conformance requirements
-// of the suites step, wait, child, wait_for_condition, map, callback and
-// wait_for_callback against the
+// of the suites step, wait, child, wait_for_condition, map, callback,
+// wait_for_callback and parallel against the
 // durable runtime: the handler binary (cmd/handler) is compiled once and
 // every requirement runs as a real process through durabletest's HTTP
 // emulator and Lambda Runtime API, then its history, result and logs are
@@ -28,7 +28,7 @@ import (
 )
 
 // suites are the conformance suites this runtime answers for.
-var suites = []string{"step", "wait", "child", "wait_for_condition", "map", "callback", "wait_for_callback"}
+var suites = []string{"step", "wait", "child", "wait_for_condition", "map", "callback", "wait_for_callback", "parallel"}
 
 // handlerBinary is the compiled cmd/handler, built once by TestMain.
 var handlerBinary string

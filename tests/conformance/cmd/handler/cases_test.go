@@ -17,7 +17,7 @@ import (
 // requirements loads the fixtures of the suites the handler answers for.
 func requirements(t *testing.T) []*fixture.Requirement {
 	t.Helper()
-	reqs, err := fixture.LoadSuites(fixture.RequirementsOrSkip(t), "step", "wait", "child", "wait_for_condition", "map", "callback", "wait_for_callback")
+	reqs, err := fixture.LoadSuites(fixture.RequirementsOrSkip(t), "step", "wait", "child", "wait_for_condition", "map", "callback", "wait_for_callback", "parallel")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Command handler is the durable function the conformance suite runs: one
 // Go handler per requirement of the suites step (1-x), wait (2-x), child
-// (3-x), callback (4-x), wait_for_condition (6-x), wait_for_callback (7-x)
-// and map (9-x), chosen at start-up by the
+// (3-x), callback (4-x), wait_for_condition (6-x), wait_for_callback (7-x),
+// parallel (8-x) and map (9-x), chosen at start-up by the
 // environment variable CASE (CASE=6-1), and started with durable.Start
 // under aws-lambda-go exactly like a deployed function.
 //
@@ -73,6 +73,7 @@ func init() {
 	register(mapCases)
 	register(callbackCases)
 	register(waitForCallbackCases)
+	register(parallelCases)
 }
 
 // lookup returns the handler for a CASE value.
