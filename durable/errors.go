@@ -11,15 +11,15 @@ import (
 // OperationError is what every failed durable operation returns, inside a
 // type of its own per operation (StepError, WaitForConditionError,
 // ChildContextError, MapError, MapItemError, ParallelError,
-// ParallelBranchError, CallbackError), so code can match one kind of
-// operation with errors.As, or any with errors.As(err, &opErr) for an
-// *OperationError. It is rebuilt from the checkpointed error object, so it
+// ParallelBranchError, CallbackError, InvokeError), so code can match one
+// kind of operation with errors.As, or any with errors.As(err, &opErr) for
+// an *OperationError. It is rebuilt from the checkpointed error object, so it
 // is the same on the first run and on every replay; the original Go error
 // value is not preserved, only its type name, message and data.
 type OperationError struct {
 	// Kind names the operation: "step", "wait for condition",
 	// "child context", "map", "map item", "parallel", "parallel branch",
-	// "callback", "wait for callback".
+	// "callback", "wait for callback", "invoke".
 	Kind string
 	// Name is the operation's name, if it has one.
 	Name string
@@ -95,6 +95,21 @@ type ParallelBranchError struct{ OperationError }
 // Unwrap returns the common *OperationError.
 func (e *ParallelBranchError) Unwrap() error { return &e.OperationError }
 
+// InvokeError is returned by Invoke when the invoked function failed
+// (Status FAILED, with its error type and message), timed out (TIMED_OUT)
+// or was stopped (STOPPED, CANCELLED).
+type InvokeError struct {
+	OperationError
+	// Status is the chained invoke's recorded status.
+	Status string
+}
+
+// Unwrap returns the common *OperationError.
+func (e *InvokeError) Unwrap() error { return &e.OperationError }
+
+// TimedOut reports whether the invoked function timed out.
+func (e *InvokeError) TimedOut() bool { return e.Status == string(wire.StatusTimedOut) }
+
 // CallbackError is returned by Callback.Result and WaitForCallback when
 // the callback failed: the external system reported a failure (its error
 // type and message are recorded), it timed out (TimedOut), or, for
@@ -130,6 +145,7 @@ const (
 	kindMapItem          = "map item"
 	kindParallel         = "parallel"
 	kindParallelBranch   = "parallel branch"
+	kindInvoke           = "invoke"
 	kindCallback         = "callback"
 	kindWaitForCallback  = "wait for callback"
 )
@@ -241,6 +257,8 @@ func operationError(kind, name string, obj *wire.ErrorObject) error {
 		return &ParallelError{e}
 	case kindParallelBranch:
 		return &ParallelBranchError{e}
+	case kindInvoke:
+		return &InvokeError{OperationError: e}
 	case kindCallback, kindWaitForCallback:
 		return &CallbackError{e}
 	}

@@ -126,7 +126,7 @@ func (s *operationStore) apply(u wire.OperationUpdate, now time.Time) {
 			op.Status, d.Error = wire.StatusFailed, u.Error
 		}
 		op.ContextDetails = &d
-	case wire.TypeCallback:
+	case wire.TypeCallback, wire.TypeChainedInvoke:
 		if u.Action == wire.ActionStart {
 			op.Status = wire.StatusStarted
 		}
