@@ -1,10 +1,10 @@
 // Package conformance runs the durable-execution conformance requirements
-// of the suites step, wait, child, wait_for_condition, map, callback,
-// wait_for_callback and parallel against the
-// durable runtime: the handler binary (cmd/handler) is compiled once and
-// every requirement runs as a real process through durabletest's HTTP
-// emulator and Lambda Runtime API, then its history, result and logs are
-// checked against the fixture. See README.md.
+// of the suites step, wait, child, callback, invoke, wait_for_condition,
+// wait_for_callback, parallel and map against the durable runtime: the
+// handler binary (cmd/handler) is compiled once and every requirement runs
+// as a real process through durabletest's HTTP emulator and Lambda Runtime
+// API, then its history, result and logs are checked against the fixture.
+// See README.md.
 package conformance
 
 import (
@@ -28,7 +28,7 @@ import (
 )
 
 // suites are the conformance suites this runtime answers for.
-var suites = []string{"step", "wait", "child", "wait_for_condition", "map", "callback", "wait_for_callback", "parallel"}
+var suites = []string{"step", "wait", "child", "wait_for_condition", "map", "callback", "wait_for_callback", "parallel", "invoke"}
 
 // handlerBinary is the compiled cmd/handler, built once by TestMain.
 var handlerBinary string
@@ -98,6 +98,7 @@ func runCase(t testing.TB, id string, payload []byte, actions []fixture.Callback
 	opts := []durabletest.Option{
 		durabletest.WithEnv("CASE="+id, "CONFORMANCE_STATE_DIR="+t.TempDir()),
 		durabletest.WithFunctionTimeout(30 * time.Second),
+		durabletest.WithServiceOptions(external.InvokeTargets()...),
 	}
 	var player *external.Player
 	opts = append(opts, durabletest.WithOnBlocked(func(ctx context.Context, s *durabletest.Service, arn string) error {

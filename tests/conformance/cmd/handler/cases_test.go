@@ -17,7 +17,7 @@ import (
 // requirements loads the fixtures of the suites the handler answers for.
 func requirements(t *testing.T) []*fixture.Requirement {
 	t.Helper()
-	reqs, err := fixture.LoadSuites(fixture.RequirementsOrSkip(t), "step", "wait", "child", "wait_for_condition", "map", "callback", "wait_for_callback", "parallel")
+	reqs, err := fixture.LoadSuites(fixture.RequirementsOrSkip(t), "step", "wait", "child", "wait_for_condition", "map", "callback", "wait_for_callback", "parallel", "invoke")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestLookup(t *testing.T) {
 	}
 	for _, tc := range []struct{ id, want string }{
 		{"", "CASE is not set"},
-		{"5-1", "CASE=5-1: unknown case"},
+		{"10-1", "CASE=10-1: unknown case"},
 		{"bench-replay-", "want bench-replay-<N>"},
 		{"bench-replay--3", "want bench-replay-<N>"},
 	} {
@@ -93,7 +93,7 @@ func TestCasesInProcess(t *testing.T) {
 				return h.wrap(durable.WithExecutionClient(client), durable.WithLogHandler(messageJSONHandler(runner.LogWriter())))
 			}, durabletest.WithOnBlocked(func(ctx context.Context, s *durabletest.Service, arn string) error {
 				return player.OnBlocked(ctx, s, arn)
-			}))
+			}), durabletest.WithServiceOptions(external.InvokeTargets()...))
 			player, err = external.New(runner.Service(), run.CallbackActions())
 			if err != nil {
 				t.Fatal(err)

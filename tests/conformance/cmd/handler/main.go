@@ -1,9 +1,9 @@
 // Command handler is the durable function the conformance suite runs: one
 // Go handler per requirement of the suites step (1-x), wait (2-x), child
-// (3-x), callback (4-x), wait_for_condition (6-x), wait_for_callback (7-x),
-// parallel (8-x) and map (9-x), chosen at start-up by the
-// environment variable CASE (CASE=6-1), and started with durable.Start
-// under aws-lambda-go exactly like a deployed function.
+// (3-x), callback (4-x), invoke (5-x), wait_for_condition (6-x),
+// wait_for_callback (7-x), parallel (8-x) and map (9-x), chosen at
+// start-up by the environment variable CASE (CASE=6-1), and started with
+// durable.Start under aws-lambda-go exactly like a deployed function.
 //
 // CASE=bench-replay-<N> runs N steps that each return their index, waits
 // one second and returns N, so the second invocation replays N completed
@@ -74,6 +74,7 @@ func init() {
 	register(callbackCases)
 	register(waitForCallbackCases)
 	register(parallelCases)
+	register(invokeCases)
 }
 
 // lookup returns the handler for a CASE value.
