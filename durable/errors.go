@@ -11,15 +11,15 @@ import (
 // OperationError is what every failed durable operation returns, inside a
 // type of its own per operation (StepError, WaitForConditionError,
 // ChildContextError, MapError, MapItemError, ParallelError,
-// ParallelBranchError, CallbackError, InvokeError), so code can match one
-// kind of operation with errors.As, or any with errors.As(err, &opErr) for
-// an *OperationError. It is rebuilt from the checkpointed error object, so it
+// ParallelBranchError, CallbackError, InvokeError, CombinatorError), so
+// code can match one kind of operation with errors.As, or any with
+// errors.As(err, &opErr) for an *OperationError. It is rebuilt from the checkpointed error object, so it
 // is the same on the first run and on every replay; the original Go error
 // value is not preserved, only its type name, message and data.
 type OperationError struct {
 	// Kind names the operation: "step", "wait for condition",
 	// "child context", "map", "map item", "parallel", "parallel branch",
-	// "callback", "wait for callback", "invoke".
+	// "callback", "wait for callback", "invoke", "combinator".
 	Kind string
 	// Name is the operation's name, if it has one.
 	Name string
@@ -146,8 +146,11 @@ const (
 	kindParallel         = "parallel"
 	kindParallelBranch   = "parallel branch"
 	kindInvoke           = "invoke"
-	kindCallback         = "callback"
-	kindWaitForCallback  = "wait for callback"
+	kindCombinator       = "combinator"
+	// kindCombinatorFunction fails with a plain *OperationError.
+	kindCombinatorFunction = "combinator function"
+	kindCallback           = "callback"
+	kindWaitForCallback    = "wait for callback"
 )
 
 // StepInterruptedError is the failure recorded for an at-most-once step
@@ -259,6 +262,8 @@ func operationError(kind, name string, obj *wire.ErrorObject) error {
 		return &ParallelBranchError{e}
 	case kindInvoke:
 		return &InvokeError{OperationError: e}
+	case kindCombinator:
+		return &CombinatorError{e}
 	case kindCallback, kindWaitForCallback:
 		return &CallbackError{e}
 	}
