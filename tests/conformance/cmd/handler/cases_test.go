@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -70,8 +69,7 @@ var crashCases = map[string]bool{"1-17": true, "1-18": true, "3-12": true}
 // through durabletest's in-process runner and checks it against its
 // fixture. The conformance test in tests/conformance runs the same cases as
 // a compiled binary; this one needs no build and localizes a failure to
-// the handler and runtime rather than the process plumbing. Cases run one
-// after another because they share logOutput.
+// the handler and runtime rather than the process plumbing.
 func TestCasesInProcess(t *testing.T) {
 	for _, req := range requirements(t) {
 		t.Run(req.ID, func(t *testing.T) {
@@ -99,8 +97,6 @@ func TestCasesInProcess(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer player.Close()
-			logOutput = runner.LogWriter()
-			defer func() { logOutput = os.Stdout }()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			res, err := runner.Run(ctx, payload)

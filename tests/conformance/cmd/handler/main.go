@@ -40,17 +40,30 @@ type caseHandler interface {
 	wrap(opts ...durable.Option) durable.RawHandler
 }
 
-// typedCase is a caseHandler for a typed durable handler.
-type typedCase[I, O any] struct{ h durable.Handler[I, O] }
+// typedCase is a caseHandler for a typed durable handler with its own
+// runtime options.
+type typedCase[I, O any] struct {
+	h    durable.Handler[I, O]
+	opts []durable.Option
+}
 
-func (c typedCase[I, O]) start() { durable.Start(c.h, runtimeOptions()...) }
+func (c typedCase[I, O]) start() { durable.Start(c.h, c.options()...) }
 
 func (c typedCase[I, O]) wrap(opts ...durable.Option) durable.RawHandler {
-	return durable.Wrap(c.h, append(runtimeOptions(), opts...)...)
+	return durable.Wrap(c.h, append(c.options(), opts...)...)
+}
+
+func (c typedCase[I, O]) options() []durable.Option {
+	return append(runtimeOptions(), c.opts...)
 }
 
 // handle makes a caseHandler of a typed durable handler.
 func handle[I, O any](h durable.Handler[I, O]) caseHandler { return typedCase[I, O]{h: h} }
+
+// handleWith makes a caseHandler of a typed durable handler run with opts.
+func handleWith[I, O any](opts []durable.Option, h durable.Handler[I, O]) caseHandler {
+	return typedCase[I, O]{h: h, opts: opts}
+}
 
 // cases maps each requirement id to its handler.
 var cases = map[string]caseHandler{}
