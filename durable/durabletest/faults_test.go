@@ -176,3 +176,30 @@ func TestEngineFaultMatrixStress(t *testing.T) {
 		}
 	}
 }
+
+// A Map that completes early leaves an item blocked on a long wait. Once
+// the handler has returned, that item must not suspend the invocation: the
+// execution succeeds in one invocation.
+func TestAbandonedBlockedItemDoesNotSuspendAFinishedHandler(t *testing.T) {
+	one := 1
+	for range 20 {
+		res, err := NewRunner(func(ctx durable.Context, _ int) (string, error) {
+			res, err := durable.Map(ctx, "race", []int{0, 1}, func(c durable.Context, item, _ int) (int, error) {
+				if item == 1 {
+					return item, durable.Wait(c, "slow", time.Hour)
+				}
+				return item, nil
+			}, durable.WithCompletion(durable.CompletionConfig{MinSuccessful: &one}))
+			if err != nil {
+				return "", err
+			}
+			return string(res.CompletionReason), nil
+		}).Run(context.Background(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != StatusSucceeded || res.Value != string(durable.MinSuccessfulReached) || res.Invocations != 1 {
+			t.Fatalf("status %s value %q after %d invocations; want SUCCEEDED %s after 1\n%s", res.Status, res.Value, res.Invocations, durable.MinSuccessfulReached, eventTypes(res.History))
+		}
+	}
+}
