@@ -130,8 +130,8 @@ type combinatorFailure struct{ message string }
 func (e *combinatorFailure) Error() string { return e.message }
 
 // runCombinator runs fns as the flat items of a batch inside one CONTEXT
-// named name, stopping as cc says; decide turns the batch into the value
-// recorded and decoded into out, or into the deciding error.
+// named name (§5.8), stopping as cc says; decide turns the batch into the
+// value recorded and decoded into out, or into the deciding error.
 func runCombinator[T any](ctx Context, name string, fns []func(Context) (T, error), cc CompletionConfig, decide func(BatchResult[T]) (any, error), out any) error {
 	for i, fn := range fns {
 		if fn == nil {

@@ -48,7 +48,7 @@ type invocation struct {
 
 // newInvocation builds the invocation of execution arn from its loaded
 // operations; start runs its checkpointer and coordinator.
-func newInvocation(client ExecutionClient, in wire.InvocationInput, ops []wire.Operation, logHandler slog.Handler) *invocation {
+func newInvocation(client ExecutionClient, in wire.InvocationInput, ops []*wire.Operation, logHandler slog.Handler) *invocation {
 	inv := &invocation{
 		arn:            in.DurableExecutionArn,
 		store:          newOperationStore(ops),
@@ -152,8 +152,8 @@ func Wrap[I, O any](h Handler[I, O], opts ...Option) RawHandler {
 // invoke runs one invocation and returns its response, or an error when
 // the invocation (not the execution) failed and Lambda should retry it.
 func invoke[I, O any](ctx context.Context, h Handler[I, O], o options, payload []byte) (wire.InvocationOutput, error) {
-	var in wire.InvocationInput
-	if err := json.Unmarshal(payload, &in); err != nil {
+	in, err := decodeInvocation(payload)
+	if err != nil {
 		return wire.InvocationOutput{}, fmt.Errorf("%w: decode payload: %v", errNotDurable, err)
 	}
 	if in.DurableExecutionArn == "" || in.CheckpointToken == "" {
@@ -291,25 +291,4 @@ func (inv *invocation) fail(execOp wire.Operation, err error) (wire.InvocationOu
 
 func failed(err error) wire.InvocationOutput {
 	return wire.InvocationOutput{Status: wire.InvocationFailed, Error: errorObject(err)}
-}
-
-// loadOperations returns every operation of the execution: the first page
-// from the payload, the rest from GetDurableExecutionState.
-func loadOperations(ctx context.Context, client ExecutionClient, in wire.InvocationInput) ([]wire.Operation, error) {
-	ops := in.InitialExecutionState.Operations
-	marker := in.InitialExecutionState.NextMarker
-	for marker != "" {
-		page, err := client.GetExecutionState(ctx, wire.StateRequest{
-			DurableExecutionArn: in.DurableExecutionArn,
-			CheckpointToken:     in.CheckpointToken,
-			Marker:              marker,
-			MaxItems:            statePageSize,
-		})
-		if err != nil {
-			return nil, err
-		}
-		ops = append(ops, page.Operations...)
-		marker = page.NextMarker
-	}
-	return ops, nil
 }
