@@ -1,6 +1,7 @@
 package durabletest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -61,5 +62,39 @@ func TestAdvanceClockFiresTimersInOrderAndOnlyBetweenInvocations(t *testing.T) {
 	}
 	if _, ok, _ := h.svc.NextTimer(h.arn); ok {
 		t.Error("NextTimer reports a timer after every timer fired")
+	}
+}
+
+func TestCallbackAPIsCheckTheirInputsAsLambdaDoes(t *testing.T) {
+	h := newHarness(t)
+	resp := h.mustCP(wire.OperationUpdate{Id: "cb", Type: wire.TypeCallback, SubType: wire.SubTypeCallback, Action: wire.ActionStart})
+	var id string
+	for _, op := range resp.NewExecutionState.Operations {
+		if op.Id == "cb" {
+			id = op.CallbackDetails.CallbackId
+		}
+	}
+	if id == "" {
+		t.Fatal("the START response carries no CallbackId")
+	}
+	for _, tc := range []struct {
+		name, id, result, wantCode string
+	}{
+		{"result over 256 KB", id, strings.Repeat("x", 262145), "InvalidParameterValueException"},
+		{"id outside the pattern", "not an id!", `"ok"`, "InvalidParameterValueException"},
+		{"unknown id", "AAAA", `"ok"`, "ResourceNotFoundException"},
+	} {
+		err := h.svc.SendCallbackSuccess(tc.id, tc.result)
+		var apiErr *wire.APIError
+		if !errors.As(err, &apiErr) || apiErr.Code != tc.wantCode {
+			t.Errorf("%s: error %v; want %s", tc.name, err, tc.wantCode)
+		}
+	}
+	if err := h.svc.SendCallbackSuccess(id, strings.Repeat("x", 262144)); err != nil {
+		t.Fatalf("a 262,144-byte result: %v; want it accepted", err)
+	}
+	var apiErr *wire.APIError
+	if err := h.svc.SendCallbackSuccess(id, `"again"`); !errors.As(err, &apiErr) || apiErr.Code != "CallbackTimeoutException" {
+		t.Errorf("completing a closed callback: %v; want CallbackTimeoutException", err)
 	}
 }
