@@ -175,6 +175,11 @@ func runCombinator[T any](ctx Context, name string, fns []func(Context) (T, erro
 			if err != nil {
 				return "", &SerdesError{Err: err}
 			}
+			// A larger outcome would need ReplayChildren, whose replay
+			// re-runs the functions and could not re-run the abandoned ones.
+			if len(data) > maxContextResult {
+				return "", fmt.Errorf("durable: combinator %q: its outcome is %d bytes; at most %d can be recorded, so return a smaller value (a key to the data, say)", name, len(data), maxContextResult)
+			}
 			if err := serdes.Deserialize(data, out); err != nil {
 				return "", &SerdesError{Err: err}
 			}
