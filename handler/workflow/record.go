@@ -94,7 +94,7 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 			return out, err
 		}
 		typ, msg := errorParts(err)
-		if bedrockjob.IsRetryable(err) {
+		if transientBedrockError(err) {
 			// Bedrock kept answering with a transient fault (5xx, no
 			// answer) until the step's attempts ran out: the job has no
 			// outcome, so the message is redelivered rather than failed.
