@@ -10,10 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bedrockvideo/pipeline/internal/gotoolchain"
 )
 
 const module = "github.com/bedrockvideo/pipeline"
@@ -49,10 +50,7 @@ func isTestingPackage(pkg string) bool {
 func goList(t *testing.T, args ...string) []byte {
 	t.Helper()
 	cmd := exec.Command("go", append([]string{"list"}, args...)...)
-	cmd.Env = os.Environ()
-	if v := runtime.Version(); strings.HasPrefix(v, "go") {
-		cmd.Env = append(cmd.Env, "GOTOOLCHAIN="+v)
-	}
+	cmd.Env = gotoolchain.Environ(os.Environ())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
