@@ -13,9 +13,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
+
+	"github.com/bedrockvideo/pipeline/internal/gotoolchain"
 )
 
 // DefaultHandlerPackage is the Go package of the Lambda handler, relative to
@@ -100,11 +101,7 @@ func BuildHandler(ctx context.Context, opts BuildOptions) (Artifact, error) {
 	// The handler is compiled by the toolchain that compiled this program
 	// (go.mod's), even on a machine whose own go is older and whose
 	// GOTOOLCHAIN is "local": otherwise that go refuses the module.
-	env := os.Environ()
-	if v := runtime.Version(); strings.HasPrefix(v, "go") {
-		env = append(env, "GOTOOLCHAIN="+v)
-	}
-	env = append(env, opts.Env...)
+	env := append(gotoolchain.Environ(os.Environ()), opts.Env...)
 	cmd.Env = append(env, "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	var out bytes.Buffer
 	cmd.Stdout = &out

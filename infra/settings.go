@@ -42,10 +42,7 @@ const (
 // group's retention.
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
-var (
-	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
-	emailPattern  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-)
+var emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 
 // Settings are the project settings of the pipeline (the `config:` block of
 // Pulumi.yaml). Field comments give the Pulumi config key, the default and
@@ -143,7 +140,7 @@ func DefaultSettings() Settings {
 		OutputExpirationDays:           7,
 		ForceDestroy:                   false,
 		MaxReceiveCount:                100,
-		BedrockConcurrentJobs:          3,
+		BedrockConcurrentJobs:          handlerconfig.DefaultConcurrentJobs,
 		QueueVisibilityTimeoutSeconds:  0,
 		BatchSize:                      1,
 		MaximumBatchingWindowSeconds:   0,
@@ -296,7 +293,7 @@ func (s Settings) ValidateAt(now time.Time) error {
 		}
 	}
 
-	if !regionPattern.MatchString(s.BedrockRegion) {
+	if !handlerconfig.IsRegionName(s.BedrockRegion) {
 		bad("bedrockRegion must be an AWS region name such as %s, got %q", videomodels.DefaultRegion(), s.BedrockRegion)
 	}
 	live := videomodels.Default()
@@ -341,7 +338,7 @@ func (s Settings) ValidateAt(now time.Time) error {
 	}
 	between("outputExpirationDays", s.OutputExpirationDays, 1, 3650, "")
 	between("maxReceiveCount", s.MaxReceiveCount, 1, 1000, "")
-	between("bedrockConcurrentJobs", s.BedrockConcurrentJobs, 1, 1000, "the account's concurrent asynchronous job quota for the model, from the Service Quotas console")
+	between("bedrockConcurrentJobs", s.BedrockConcurrentJobs, 1, handlerconfig.MaxConcurrentJobs, "the account's concurrent asynchronous job quota for the model, from the Service Quotas console")
 	if v := s.QueueVisibilityTimeoutSeconds; v != 0 {
 		floor := s.VisibilityTimeoutFloorSeconds()
 		between("queueVisibilityTimeoutSeconds", v, floor, MaxQueueVisibilityTimeoutSeconds, fmt.Sprintf(

@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/bedrockvideo/pipeline/handler/config"
 )
 
 // Environment variables videoctl reads besides the AWS SDK's own
@@ -90,15 +92,11 @@ func resolveTarget(ctx context.Context, c commonFlags, n need) (target, error) {
 			return target{}, fmt.Errorf("queue URL from %s: %w", t.Source, err)
 		}
 	}
-	if n.bucket && !bucketPattern.MatchString(t.Bucket) {
+	if n.bucket && !config.IsBucketName(t.Bucket) {
 		return target{}, fmt.Errorf("bucket %q from %s is not an S3 bucket name (3–63 lowercase letters, digits, dots and hyphens)", t.Bucket, t.Source)
 	}
 	return t, nil
 }
-
-// bucketPattern is the shape of a general purpose bucket name (S3 user
-// guide, "General purpose bucket naming rules").
-var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 // stackOutputs runs `pulumi stack output --json [--stack NAME]` in the
 // current directory and returns the string outputs.

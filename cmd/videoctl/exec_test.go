@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bedrockvideo/pipeline/handler/awsfake"
+	"github.com/bedrockvideo/pipeline/internal/gotoolchain"
 )
 
 // TestBuiltBinary builds videoctl and runs it as a user would: help, then
@@ -27,6 +28,7 @@ func TestBuiltBinary(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "videoctl")
 	build := exec.Command(goBin, "build", "-o", bin, ".")
+	build.Env = gotoolchain.Environ(os.Environ())
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

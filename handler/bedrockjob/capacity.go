@@ -8,8 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
-
-	"github.com/bedrockvideo/pipeline/durable"
 )
 
 // Capacity error codes: Bedrock refused a start because the account runs
@@ -23,19 +21,17 @@ const (
 	CodeThrottling    = "ThrottlingException"
 )
 
-// IsCapacity reports whether err is a capacity answer (quota or
-// throttling), directly or as recorded by a durable step.
+// IsCapacity reports whether err (an *Error, possibly wrapped) is a
+// capacity answer: quota or throttling.
 func IsCapacity(err error) bool {
 	var e *Error
-	if errors.As(err, &e) {
-		return e.Code == CodeQuotaExceeded || e.Code == CodeThrottling
-	}
-	var opErr *durable.OperationError
-	if errors.As(err, &opErr) {
-		return opErr.Type == CodeQuotaExceeded || opErr.Type == CodeThrottling
-	}
-	return false
+	return errors.As(err, &e) && IsCapacityCode(e.Code)
 }
+
+// IsCapacityCode reports whether an error code is a capacity answer. It
+// serves callers that hold only the code, such as an error rebuilt from a
+// checkpoint.
+func IsCapacityCode(code string) bool { return code == CodeQuotaExceeded || code == CodeThrottling }
 
 // CountInProgress counts the account's InProgress asynchronous jobs of
 // model in the client's region with ListAsyncInvokes (statusEquals

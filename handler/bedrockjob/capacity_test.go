@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/handler/awsfake"
 )
 
@@ -44,8 +43,6 @@ func TestIsCapacity(t *testing.T) {
 		{&Error{Code: CodeQuotaExceeded}, true},
 		{&Error{Code: CodeThrottling}, true},
 		{&Error{Code: "InternalServerException", Retryable: true}, false},
-		{&durable.OperationError{Type: CodeQuotaExceeded}, true},
-		{&durable.OperationError{Type: "ValidationException"}, false},
 		{fmt.Errorf("wrapped: %w", &Error{Code: CodeThrottling}), true},
 		{nil, false},
 	} {

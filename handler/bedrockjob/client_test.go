@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/handler/awsfake"
 	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
@@ -234,12 +233,12 @@ func TestClientRequestToken(t *testing.T) {
 	}
 }
 
-func TestIsRetryableOnRecordedErrors(t *testing.T) {
-	if !IsRetryable(&durable.OperationError{Type: "ThrottlingException"}) {
-		t.Error("recorded throttling not retryable")
+func TestRetryableCode(t *testing.T) {
+	if !RetryableCode("ThrottlingException") {
+		t.Error("throttling code not retryable")
 	}
-	if IsRetryable(&durable.OperationError{Type: "ValidationException"}) {
-		t.Error("recorded validation error retryable")
+	if RetryableCode("ValidationException") {
+		t.Error("validation code retryable")
 	}
 	if IsRetryable(errors.New("plain")) {
 		t.Error("plain error retryable")

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/videomodels"
 )
@@ -64,20 +63,19 @@ func (e *Error) ErrorType() string { return e.Code }
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// IsRetryable reports whether err is worth retrying: a retryable *Error, or
-// a durable operation error recorded from one (steps rebuild errors from
-// their checkpoint, keeping only the code).
+// IsRetryable reports whether err (an *Error, possibly wrapped) is worth
+// retrying. An error recorded by a durable step keeps only its code: see
+// RetryableCode.
 func IsRetryable(err error) bool {
 	var e *Error
-	if errors.As(err, &e) {
-		return e.Retryable
-	}
-	var opErr *durable.OperationError
-	if errors.As(err, &opErr) {
-		return retryableCodes[opErr.Type]
-	}
-	return false
+	return errors.As(err, &e) && e.Retryable
 }
+
+// RetryableCode reports whether an error code is one this package
+// classifies as retryable. It serves callers that hold only the code, such
+// as an error rebuilt from a checkpoint; an unmodeled server error, which
+// IsRetryable accepts by its HTTP status, is not recognized by its code.
+func RetryableCode(code string) bool { return retryableCodes[code] }
 
 // classify turns an SDK error from op on model into an *Error.
 func classify(op, model string, err error) error {

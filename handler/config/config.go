@@ -119,7 +119,12 @@ const (
 )
 
 var (
+	// bucketPattern is the shape of a general purpose bucket name (Amazon
+	// S3 user guide, "General purpose bucket naming rules": 3–63
+	// lowercase letters, digits, dots and hyphens, starting and ending
+	// with a letter or digit).
 	bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	// regionPattern is the shape of an AWS region name such as us-west-2.
 	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 	// busPattern is an event bus name as PutEventsRequestEntry takes it
 	// (Amazon EventBridge API reference: 1–256 characters of
@@ -335,6 +340,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	return c, nil
 }
+
+// IsBucketName reports whether name has the shape of an S3 general purpose
+// bucket name. Callers word their own error, naming their field.
+func IsBucketName(name string) bool { return bucketPattern.MatchString(name) }
+
+// IsRegionName reports whether name has the shape of an AWS region name
+// such as us-west-2 (whether the region exists is AWS's to say). Callers
+// word their own error, naming their field.
+func IsRegionName(name string) bool { return regionPattern.MatchString(name) }
 
 // CheckEventBusName reports why name cannot name the event bus of
 // completion events: 1–256 letters, digits, '.', '-' and '_' (a name, not

@@ -214,3 +214,28 @@ func constName(env string) string {
 	}
 	return "Env..."
 }
+
+func TestNameShapes(t *testing.T) {
+	for _, tt := range []struct {
+		name           string
+		bucket, region bool
+	}{
+		{"video-pipeline.outputs-1", true, false},
+		{"us-west-2", true, true},
+		{"ap-southeast-1", true, true},
+		{"us-gov-west-1", true, true},
+		{"ab", false, false},                  // too short for a bucket
+		{"Videos", false, false},              // upper case
+		{"-videos", false, false},             // must start with a letter or digit
+		{"arn:aws:s3:::videos", false, false}, // an ARN, not a name
+		{"us-west", true, false},              // no number
+		{"", false, false},
+	} {
+		if got := IsBucketName(tt.name); got != tt.bucket {
+			t.Errorf("IsBucketName(%q) = %v, want %v", tt.name, got, tt.bucket)
+		}
+		if got := IsRegionName(tt.name); got != tt.region {
+			t.Errorf("IsRegionName(%q) = %v, want %v", tt.name, got, tt.region)
+		}
+	}
+}

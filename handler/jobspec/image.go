@@ -8,7 +8,6 @@ import (
 	"image/color"
 	_ "image/jpeg" // registers the JPEG decoder
 	_ "image/png"  // registers the PNG decoder
-	"regexp"
 	"strings"
 
 	"github.com/bedrockvideo/pipeline/handler/config"
@@ -21,11 +20,6 @@ const (
 	FormatPNG  = "png"
 	FormatJPEG = "jpeg"
 )
-
-// bucketName is the S3 general purpose bucket naming rule (3–63 characters
-// of lowercase letters, digits, dots and hyphens, starting and ending with
-// a letter or digit).
-var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 // checkNovaImage validates a Nova Reel input image and converts it to Nova
 // Reel's ImageSource: by S3 URI under the pipeline's input prefix (format
@@ -126,7 +120,7 @@ func checkInputURI(field, uri string, p Policy, ps *problems) {
 	}
 	bucket, key, _ := strings.Cut(rest, "/")
 	switch {
-	case !bucketName.MatchString(bucket):
+	case !config.IsBucketName(bucket):
 		ps.add(field, fmt.Sprintf("names bucket %q, which is not a valid S3 bucket name", truncate(bucket, 70)))
 	case bucket != p.Bucket || !strings.HasPrefix(key, config.InputPrefix):
 		ps.add(field, fmt.Sprintf("is %s, but this pipeline reads input images only from %s (Bedrock reads them with the function's role, which may read nothing else); copy the image there, e.g. aws s3 cp frame.png %sframe.png",

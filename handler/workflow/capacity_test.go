@@ -254,33 +254,22 @@ func TestOverloadDefersAndFinishesOnTheNextDelivery(t *testing.T) {
 }
 
 // batchMetric reads metric name from the "batch done" line, which must be a
-// CloudWatch embedded metric format document declaring it.
+// valid CloudWatch embedded metric format document declaring it as a count.
 func batchMetric(t *testing.T, logs, name string) int {
 	t.Helper()
 	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
-		var doc struct {
+		var entry struct {
 			Msg string `json:"msg"`
-			AWS struct {
-				Timestamp         int64 `json:"Timestamp"`
-				CloudWatchMetrics []struct {
-					Namespace  string     `json:"Namespace"`
-					Dimensions [][]string `json:"Dimensions"`
-					Metrics    []struct{ Name, Unit string }
-				} `json:"CloudWatchMetrics"`
-			} `json:"_aws"`
 		}
-		if json.Unmarshal([]byte(line), &doc) != nil || doc.Msg != "batch done" {
+		if json.Unmarshal([]byte(line), &entry) != nil || entry.Msg != "batch done" {
 			continue
 		}
-		var root map[string]any
-		_ = json.Unmarshal([]byte(line), &root)
-		if doc.AWS.Timestamp <= 0 || len(doc.AWS.CloudWatchMetrics) != 1 || doc.AWS.CloudWatchMetrics[0].Namespace != "BedrockVideoPipeline" {
-			t.Fatalf("batch done line is not an EMF document: %s", line)
+		docs, isEMF, err := metrics.Decode([]byte(line))
+		if err != nil || !isEMF || len(docs) != 1 || docs[0].Namespace != "BedrockVideoPipeline" {
+			t.Fatalf("batch done line is not an EMF document (%v): %s", err, line)
 		}
-		for _, m := range doc.AWS.CloudWatchMetrics[0].Metrics {
-			if v, ok := root[name].(float64); m.Name == name && m.Unit == "Count" && ok {
-				return int(v)
-			}
+		if v, ok := docs[0].Values[name]; ok && docs[0].Units[name] == metrics.Count {
+			return int(v)
 		}
 		t.Fatalf("batch done line declares no metric %s: %s", name, line)
 	}

@@ -35,17 +35,23 @@ func (w *workflow) checkInputs(ctx durable.Context, messageID string, job jobspe
 	return err
 }
 
-// inputCheckRetry retries a failed S3 call (2 s, 4 s, 8 s, full jitter) but
-// not an answer that would not change: a missing, unreadable or oversized
-// input image.
-var inputCheckRetry = durable.RetryPolicy{
-	MaxAttempts:  4,
-	InitialDelay: 2 * time.Second,
-	MaxDelay:     10 * time.Second,
-	BackoffRate:  2,
-	Jitter:       durable.JitterFull,
-	Retryable: func(err error) bool {
-		var input *jobstore.InputError
-		return !errors.As(err, &input)
-	},
-}.Strategy()
+// inputCheckRetry retries a failed S3 call but not an answer that would
+// not change: a missing, unreadable or oversized input image.
+var inputCheckRetry = s3StepRetry(func(err error) bool {
+	var input *jobstore.InputError
+	return errors.As(err, &input)
+})
+
+// s3StepRetry is the retry of a step that reads S3: a failed call is tried
+// again after 2 s, 4 s and 8 s (full jitter, 4 attempts in all), unless
+// final says the error is an answer that would not change.
+func s3StepRetry(final func(error) bool) durable.RetryStrategy {
+	return durable.RetryPolicy{
+		MaxAttempts:  4,
+		InitialDelay: 2 * time.Second,
+		MaxDelay:     10 * time.Second,
+		BackoffRate:  2,
+		Jitter:       durable.JitterFull,
+		Retryable:    func(err error) bool { return !final(err) },
+	}.Strategy()
+}

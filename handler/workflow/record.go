@@ -94,7 +94,7 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 			return out, err
 		}
 		typ, msg := errorParts(err)
-		if bedrockjob.IsRetryable(err) {
+		if transientBedrockError(err) {
 			// Bedrock kept answering with a transient fault (5xx, no
 			// answer) until the step's attempts ran out: the job has no
 			// outcome, so the message is redelivered rather than failed.
@@ -184,20 +184,13 @@ func (w *workflow) findVideo(ctx durable.Context, messageID string, started star
 	}, durable.WithRetry(findVideoRetry))
 }
 
-// findVideoRetry retries a failed listing (2 s, 4 s, 8 s, full jitter) but
-// not a prefix without a video: S3 lists an object as soon as its write
-// succeeds, so looking again would not find one.
-var findVideoRetry = durable.RetryPolicy{
-	MaxAttempts:  4,
-	InitialDelay: 2 * time.Second,
-	MaxDelay:     10 * time.Second,
-	BackoffRate:  2,
-	Jitter:       durable.JitterFull,
-	Retryable: func(err error) bool {
-		var missing *videoMissingError
-		return !errors.As(err, &missing)
-	},
-}.Strategy()
+// findVideoRetry retries a failed listing but not a prefix without a
+// video: S3 lists an object as soon as its write succeeds, so looking again
+// would not find one.
+var findVideoRetry = s3StepRetry(func(err error) bool {
+	var missing *videoMissingError
+	return errors.As(err, &missing)
+})
 
 // videoMissingError is a completed job without a video.
 type videoMissingError struct{ msg string }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/handler/admission"
-	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 )
 
@@ -111,7 +110,7 @@ func (w *workflow) admitted(sc durable.StepContext, id string, job jobspec.Job) 
 	}
 	started, err := w.startNew(sc, id, job)
 	if err != nil {
-		if bedrockjob.IsCapacity(err) {
+		if capacityRefusal(err) {
 			typ, _ := errorParts(err)
 			return startAttempt{Refused: typ}, nil
 		}

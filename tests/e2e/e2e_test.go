@@ -32,6 +32,7 @@ import (
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
 	"github.com/bedrockvideo/pipeline/handler/metrics"
+	"github.com/bedrockvideo/pipeline/internal/gotoolchain"
 )
 
 const bucket = "e2e-videos"
@@ -50,7 +51,7 @@ func TestMain(m *testing.M) {
 	// architecture so the binary can run here.
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", binary, "./handler/cmd/bootstrap")
 	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	cmd.Env = append(gotoolchain.Environ(os.Environ()), "CGO_ENABLED=0", "GOOS=linux")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the handler: %v\n%s", err, out)
 		os.Exit(1)
