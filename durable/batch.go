@@ -263,8 +263,6 @@ func Map[I, O any](ctx Context, name string, items []I, fn func(ctx Context, ite
 	if err := cfg.completion.validate(); err != nil {
 		return result, fmt.Errorf("durable: map %q: %w", name, err)
 	}
-	itemSerdes := serdesOr(cfg.itemSerdes)
-	batchSerdes := serdesOr(cfg.batchSerdes)
 	itemName := func(i int) string {
 		if cfg.namer != nil {
 			if n := cfg.namer(i); n != "" {
@@ -273,22 +271,70 @@ func Map[I, O any](ctx Context, name string, items []I, fn func(ctx Context, ite
 		}
 		return fmt.Sprintf("map-item-%d", i)
 	}
+	return runBatchOperation(ctx, batchOperation[O]{
+		kind:        kindMap,
+		name:        name,
+		subType:     wire.SubTypeMap,
+		cfg:         cfg,
+		count:       len(items),
+		itemName:    itemName,
+		itemKind:    kindMapItem,
+		itemSubType: wire.SubTypeMapIteration,
+		run: func(itemCtx Context, i int) (O, error) {
+			return fn(itemCtx, items[i], i)
+		},
+		// The recorded result does not carry item names: name the failed
+		// items' errors as the first run did.
+		replayedItemErr: func(index int, itemErr *MapItemError) error {
+			if itemErr.Name == "" {
+				itemErr.Name = itemName(index)
+			}
+			return itemErr
+		},
+	})
+}
+
+// batchOperation describes a Map or a Parallel for runBatchOperation: the
+// CONTEXT operation that records the whole batch, and its items.
+type batchOperation[O any] struct {
+	kind     string // kindMap or kindParallel
+	name     string
+	subType  string // of the batch's CONTEXT
+	cfg      mapConfig
+	count    int
+	itemName func(int) string
+	itemKind string // kindMapItem or kindParallelBranch
+	// itemSubType is the subtype of each item's CONTEXT.
+	itemSubType string
+	run         func(ctx Context, i int) (O, error)
+	// replayedItemErr rebuilds a failed item's error, read back from the
+	// recorded BatchResult as a *MapItemError, as the first run made it.
+	replayedItemErr func(index int, itemErr *MapItemError) error
+}
+
+// runBatchOperation runs or replays a batch as one CONTEXT operation whose
+// items each run in a child context of their own, and returns its
+// BatchResult. The options were validated by the caller.
+func runBatchOperation[O any](ctx Context, op batchOperation[O]) (BatchResult[O], error) {
+	var result BatchResult[O]
+	itemSerdes := serdesOr(op.cfg.itemSerdes)
+	batchSerdes := serdesOr(op.cfg.batchSerdes)
 	parent := ctx.workflow()
 	err := parent.runChild(parent.claim(), childSpec{
-		kind:    kindMap,
-		name:    name,
-		subType: wire.SubTypeMap,
+		kind:    op.kind,
+		name:    op.name,
+		subType: op.subType,
 		body: func(batchCtx Context) (string, error) {
 			outcomes, reason, err := batchCtx.workflow().runBatch(batchSpec{
-				count:          len(items),
-				maxConcurrency: cfg.maxConcurrency,
-				completion:     cfg.completion,
-				nesting:        cfg.nesting,
-				name:           itemName,
-				kind:           kindMapItem,
-				subType:        wire.SubTypeMapIteration,
+				count:          op.count,
+				maxConcurrency: op.cfg.maxConcurrency,
+				completion:     op.cfg.completion,
+				nesting:        op.cfg.nesting,
+				name:           op.itemName,
+				kind:           op.itemKind,
+				subType:        op.itemSubType,
 				item: func(itemCtx Context, i int) (string, error) {
-					v, err := fn(itemCtx, items[i], i)
+					v, err := op.run(itemCtx, i)
 					if err != nil {
 						return "", err
 					}
@@ -311,12 +357,10 @@ func Map[I, O any](ctx Context, name string, items []I, fn func(ctx Context, ite
 		},
 		replay: func(data string) error {
 			v, err := decode[BatchResult[O]](batchSerdes, data)
-			// The recorded result does not carry item names: name the
-			// failed items' errors as the first run did.
-			for _, it := range v.Items {
+			for i, it := range v.Items {
 				var itemErr *MapItemError
-				if errors.As(it.Err, &itemErr) && itemErr.Name == "" {
-					itemErr.Name = itemName(it.Index)
+				if errors.As(it.Err, &itemErr) {
+					v.Items[i].Err = op.replayedItemErr(it.Index, itemErr)
 				}
 			}
 			result = v

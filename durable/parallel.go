@@ -1,7 +1,6 @@
 package durable
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/bedrockvideo/pipeline/durable/wire"
@@ -44,8 +43,6 @@ func Parallel[O any](ctx Context, name string, branches []Branch[O], opts ...Map
 			return result, fmt.Errorf("durable: parallel %q: branch %d (%q) has no function", name, i, b.Name)
 		}
 	}
-	itemSerdes := serdesOr(cfg.itemSerdes)
-	batchSerdes := serdesOr(cfg.batchSerdes)
 	branchName := func(i int) string {
 		if n := branches[i].Name; n != "" {
 			return n
@@ -57,59 +54,26 @@ func Parallel[O any](ctx Context, name string, branches []Branch[O], opts ...Map
 		}
 		return fmt.Sprintf("parallel-branch-%d", i)
 	}
-	parent := ctx.workflow()
-	err := parent.runChild(parent.claim(), childSpec{
-		kind:    kindParallel,
-		name:    name,
-		subType: wire.SubTypeParallel,
-		body: func(batchCtx Context) (string, error) {
-			outcomes, reason, err := batchCtx.workflow().runBatch(batchSpec{
-				count:          len(branches),
-				maxConcurrency: cfg.maxConcurrency,
-				completion:     cfg.completion,
-				nesting:        cfg.nesting,
-				name:           branchName,
-				kind:           kindParallelBranch,
-				subType:        wire.SubTypeParallelBranch,
-				item: func(branchCtx Context, i int) (string, error) {
-					v, err := branches[i].Fn(branchCtx)
-					if err != nil {
-						return "", err
-					}
-					_, data, err := roundTrip(itemSerdes, v)
-					return data, err
-				},
-			})
-			if err != nil {
-				return "", err
-			}
-			result, err = collect[O](outcomes, reason, itemSerdes)
-			if err != nil {
-				return "", err
-			}
-			data, err := batchSerdes.Serialize(result)
-			if err != nil {
-				return "", &SerdesError{Err: err}
-			}
-			return data, nil
+	return runBatchOperation(ctx, batchOperation[O]{
+		kind:        kindParallel,
+		name:        name,
+		subType:     wire.SubTypeParallel,
+		cfg:         cfg,
+		count:       len(branches),
+		itemName:    branchName,
+		itemKind:    kindParallelBranch,
+		itemSubType: wire.SubTypeParallelBranch,
+		run: func(branchCtx Context, i int) (O, error) {
+			return branches[i].Fn(branchCtx)
 		},
-		replay: func(data string) error {
-			v, err := decode[BatchResult[O]](batchSerdes, data)
-			// The recorded result carries error objects only: rebuild the
-			// failed branches' errors as the first run made them.
-			for i, it := range v.Items {
-				var itemErr *MapItemError
-				if errors.As(it.Err, &itemErr) {
-					e := itemErr.OperationError
-					e.Kind, e.Name = kindParallelBranch, branchName(it.Index)
-					v.Items[i].Err = &ParallelBranchError{e}
-				}
-			}
-			result = v
-			return err
+		// The recorded result carries error objects only: rebuild the
+		// failed branches' errors as the first run made them.
+		replayedItemErr: func(index int, itemErr *MapItemError) error {
+			e := itemErr.OperationError
+			e.Kind, e.Name = kindParallelBranch, branchName(index)
+			return &ParallelBranchError{e}
 		},
 	})
-	return result, err
 }
 
 // collect builds a BatchResult from the engine's outcomes.
