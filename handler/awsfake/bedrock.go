@@ -583,9 +583,16 @@ func BedrockFault(code, message string) Fault {
 
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
+// writeJSON writes v as a restJson1 service's JSON body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeJSONAs(w, status, "application/json", v)
+}
+
+// writeJSONAs writes v as a JSON body of the given content type, with a
+// request id as AWS services send it.
+func writeJSONAs(w http.ResponseWriter, status int, contentType string, v any) {
 	body, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Amzn-Requestid", requestID())
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

@@ -238,11 +238,7 @@ func entrySize(en putEventsEntry) int {
 }
 
 func writeJSON11(w http.ResponseWriter, status int, v any) {
-	body, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-Requestid", requestID())
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	writeJSONAs(w, status, "application/x-amz-json-1.1", v)
 }
 
 // writeJSON11Error writes an error as AWS JSON 1.1 services do: __type and

@@ -231,11 +231,7 @@ func validSQSText(s string) bool {
 }
 
 func writeSQSJSON(w http.ResponseWriter, status int, v any) {
-	body, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.Header().Set("x-amzn-RequestId", requestID())
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	writeJSONAs(w, status, "application/x-amz-json-1.0", v)
 }
 
 // writeSQSError writes an SQS JSON error: the shape name in __type and the
