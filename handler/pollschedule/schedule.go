@@ -159,8 +159,10 @@ const (
 	// MinFallbackInterval is the shortest time between fallback checks.
 	MinFallbackInterval = 60 * time.Second
 	// MaxFallbackInterval caps it, bounding how late a failed job is
-	// found once it is overdue.
-	MaxFallbackInterval = 10 * time.Minute
+	// found once it is overdue: one durable execution timeout at most
+	// (config.MaxExecutionTimeout), so a job that outlasts executions is
+	// checked about once per delivery.
+	MaxFallbackInterval = 15 * time.Minute
 )
 
 // NextFallbackCheck returns the job age of the first fallback check after
