@@ -37,12 +37,13 @@ type BatchItem[O any] struct {
 	Index  int
 	Status ItemStatus
 	Result O
-	// Err is a *MapItemError (an *OperationError) when Status is ItemFailed.
+	// Err is a *MapItemError (from Map) or a *ParallelBranchError (from
+	// Parallel), both *OperationError, when Status is ItemFailed.
 	Err error
 }
 
-// BatchResult is what Map returns: one entry per started item, in index
-// order, and the reason the batch completed.
+// BatchResult is what Map and Parallel return: one entry per started item
+// or branch, in index order, and the reason the batch completed.
 type BatchResult[O any] struct {
 	Items            []BatchItem[O]
 	CompletionReason CompletionReason
@@ -54,6 +55,35 @@ func (r BatchResult[O]) Results() []O {
 	for _, it := range r.Items {
 		if it.Status == ItemSucceeded {
 			out = append(out, it.Result)
+		}
+	}
+	return out
+}
+
+// Succeeded returns the items that succeeded, in index order.
+func (r BatchResult[O]) Succeeded() []BatchItem[O] { return r.with(ItemSucceeded) }
+
+// Failed returns the items that failed, in index order.
+func (r BatchResult[O]) Failed() []BatchItem[O] { return r.with(ItemFailed) }
+
+// Errors returns the errors of the failed items, in index order.
+func (r BatchResult[O]) Errors() []error {
+	failed := r.Failed()
+	out := make([]error, len(failed))
+	for i, it := range failed {
+		out[i] = it.Err
+	}
+	return out
+}
+
+// HasFailure reports whether any item failed.
+func (r BatchResult[O]) HasFailure() bool { return r.FailureCount() > 0 }
+
+func (r BatchResult[O]) with(s ItemStatus) []BatchItem[O] {
+	var out []BatchItem[O]
+	for _, it := range r.Items {
+		if it.Status == s {
+			out = append(out, it)
 		}
 	}
 	return out
@@ -185,6 +215,7 @@ type MapOption func(*mapConfig)
 
 type mapConfig struct {
 	maxConcurrency int
+	maxSet         bool
 	completion     CompletionConfig
 	namer          func(index int) string
 	itemSerdes     Serdes
@@ -193,7 +224,9 @@ type mapConfig struct {
 }
 
 // WithMaxConcurrency limits how many items run at once (default: no limit).
-func WithMaxConcurrency(n int) MapOption { return func(c *mapConfig) { c.maxConcurrency = n } }
+func WithMaxConcurrency(n int) MapOption {
+	return func(c *mapConfig) { c.maxConcurrency, c.maxSet = n, true }
+}
 
 // WithCompletion sets the completion policy.
 func WithCompletion(cc CompletionConfig) MapOption { return func(c *mapConfig) { c.completion = cc } }
@@ -252,6 +285,8 @@ func Map[I, O any](ctx Context, name string, items []I, fn func(ctx Context, ite
 				completion:     cfg.completion,
 				nesting:        cfg.nesting,
 				name:           itemName,
+				kind:           kindMapItem,
+				subType:        wire.SubTypeMapIteration,
 				item: func(itemCtx Context, i int) (string, error) {
 					v, err := fn(itemCtx, items[i], i)
 					if err != nil {
@@ -264,17 +299,9 @@ func Map[I, O any](ctx Context, name string, items []I, fn func(ctx Context, ite
 			if err != nil {
 				return "", err
 			}
-			result = BatchResult[O]{CompletionReason: reason, Items: make([]BatchItem[O], 0, len(outcomes))}
-			for _, oc := range outcomes {
-				item := BatchItem[O]{Index: oc.index, Status: oc.status, Err: oc.err}
-				if oc.status == ItemSucceeded {
-					v, err := decode[O](itemSerdes, oc.data)
-					if err != nil {
-						return "", err
-					}
-					item.Result = v
-				}
-				result.Items = append(result.Items, item)
+			result, err = collect[O](outcomes, reason, itemSerdes)
+			if err != nil {
+				return "", err
 			}
 			data, err := batchSerdes.Serialize(result)
 			if err != nil {
@@ -311,13 +338,16 @@ func (c CompletionConfig) validate() error {
 	return nil
 }
 
-// batchSpec describes a Map's items for the engine.
+// batchSpec describes the items of a Map or the branches of a Parallel
+// for the engine.
 type batchSpec struct {
 	count          int
 	maxConcurrency int
 	completion     CompletionConfig
 	nesting        Nesting
 	name           func(int) string
+	kind           string // kindMapItem or kindParallelBranch
+	subType        string // of each item's CONTEXT
 	item           func(Context, int) (string, error)
 }
 
@@ -329,7 +359,8 @@ type itemOutcome struct {
 	err    error
 }
 
-// runBatch runs a Map's items inside the Map's own scope s: each item gets
+// runBatch runs a Map's items (or a Parallel's branches) inside the
+// batch's own scope s: each item gets
 // the next positional id in index order, runs in a goroutine of its own,
 // and the completion policy is checked after each item ends (§5.7).
 func (s *scope) runBatch(spec batchSpec) ([]itemOutcome, CompletionReason, error) {
@@ -360,13 +391,13 @@ func (s *scope) runBatch(spec batchSpec) ([]itemOutcome, CompletionReason, error
 			if spec.nesting == NestingFlat {
 				data, err = spec.item(itemScope.child(id, "", itemScope.innerMode(id)), i)
 				if err != nil && !isControl(err) {
-					err = operationError(kindMapItem, spec.name(i), errorObject(err))
+					err = operationError(spec.kind, spec.name(i), errorObject(err))
 				}
 			} else {
 				err = itemScope.runChild(id, childSpec{
-					kind:    kindMapItem,
+					kind:    spec.kind,
 					name:    spec.name(i),
-					subType: wire.SubTypeMapIteration,
+					subType: spec.subType,
 					body: func(c Context) (string, error) {
 						d, err := spec.item(c, i)
 						data = d

@@ -3,6 +3,7 @@ package durable
 import (
 	"context"
 	"log/slog"
+	"time"
 )
 
 // Context is what a durable handler and its child contexts receive. It is a
@@ -13,13 +14,17 @@ type Context interface {
 	context.Context
 	// Logger returns a logger that writes each line once: lines emitted while
 	// the code is replaying operations recorded by an earlier invocation are
-	// dropped.
+	// dropped (or, with WithReplayLogMode(ReplayLogEmit), marked
+	// replay=true).
 	Logger() *slog.Logger
 	// IsReplaying reports whether this context is still replaying recorded
 	// operations.
 	IsReplaying() bool
 	// ExecutionArn returns the durable execution's ARN.
 	ExecutionArn() string
+	// ExecutionStartTime returns when the execution started: the same in
+	// every invocation, so it is safe to compute deadlines from.
+	ExecutionStartTime() time.Time
 
 	workflow() *scope
 }

@@ -10,14 +10,16 @@ import (
 
 // OperationError is what every failed durable operation returns, inside a
 // type of its own per operation (StepError, WaitForConditionError,
-// ChildContextError, MapError, MapItemError), so code can match one kind
-// of operation with errors.As, or any with errors.As(err, &opErr) for an
-// *OperationError. It is rebuilt from the checkpointed error object, so it
+// ChildContextError, MapError, MapItemError, ParallelError,
+// ParallelBranchError, CallbackError, InvokeError, CombinatorError), so
+// code can match one kind of operation with errors.As, or any with
+// errors.As(err, &opErr) for an *OperationError. It is rebuilt from the checkpointed error object, so it
 // is the same on the first run and on every replay; the original Go error
 // value is not preserved, only its type name, message and data.
 type OperationError struct {
 	// Kind names the operation: "step", "wait for condition",
-	// "child context", "map", "map item".
+	// "child context", "map", "map item", "parallel", "parallel branch",
+	// "callback", "wait for callback", "invoke", "combinator".
 	Kind string
 	// Name is the operation's name, if it has one.
 	Name string
@@ -78,6 +80,62 @@ type MapItemError struct{ OperationError }
 // Unwrap returns the common *OperationError.
 func (e *MapItemError) Unwrap() error { return &e.OperationError }
 
+// ParallelError is returned by Parallel when the Parallel itself failed
+// (its result could not be encoded, say). Failed branches do not fail the
+// Parallel: they are in its BatchResult as ParallelBranchError.
+type ParallelError struct{ OperationError }
+
+// Unwrap returns the common *OperationError.
+func (e *ParallelError) Unwrap() error { return &e.OperationError }
+
+// ParallelBranchError is the Err of a BatchItem whose Parallel branch
+// failed.
+type ParallelBranchError struct{ OperationError }
+
+// Unwrap returns the common *OperationError.
+func (e *ParallelBranchError) Unwrap() error { return &e.OperationError }
+
+// InvokeError is returned by Invoke when the invoked function failed
+// (Status FAILED, with its error type and message), timed out (TIMED_OUT)
+// or was stopped (STOPPED, CANCELLED).
+type InvokeError struct {
+	OperationError
+	// Status is the chained invoke's recorded status.
+	Status string
+}
+
+// Unwrap returns the common *OperationError.
+func (e *InvokeError) Unwrap() error { return &e.OperationError }
+
+// TimedOut reports whether the invoked function timed out.
+func (e *InvokeError) TimedOut() bool { return e.Status == string(wire.StatusTimedOut) }
+
+// CallbackError is returned by Callback.Result and WaitForCallback when
+// the callback failed: the external system reported a failure (its error
+// type and message are recorded), it timed out (TimedOut), or, for
+// WaitForCallback, the submitter step failed for good.
+type CallbackError struct{ OperationError }
+
+// Unwrap returns the common *OperationError.
+func (e *CallbackError) Unwrap() error { return &e.OperationError }
+
+// TimedOut reports whether the callback timed out, on its overall timeout
+// or on its heartbeat timeout, rather than being failed by the external
+// system.
+func (e *CallbackError) TimedOut() bool {
+	return e.Type == CallbackTimeoutType || e.Type == CallbackHeartbeatTimeoutType
+}
+
+// HeartbeatTimedOut reports whether the callback timed out because no
+// heartbeat arrived in time.
+func (e *CallbackError) HeartbeatTimedOut() bool { return e.Type == CallbackHeartbeatTimeoutType }
+
+// Error types the service records for a timed-out callback.
+const (
+	CallbackTimeoutType          = "Callback.Timeout"
+	CallbackHeartbeatTimeoutType = "Callback.Heartbeat"
+)
+
 // Operation kinds, as OperationError.Kind names them.
 const (
 	kindStep             = "step"
@@ -85,6 +143,14 @@ const (
 	kindChildContext     = "child context"
 	kindMap              = "map"
 	kindMapItem          = "map item"
+	kindParallel         = "parallel"
+	kindParallelBranch   = "parallel branch"
+	kindInvoke           = "invoke"
+	kindCombinator       = "combinator"
+	// kindCombinatorFunction fails with a plain *OperationError.
+	kindCombinatorFunction = "combinator function"
+	kindCallback           = "callback"
+	kindWaitForCallback    = "wait for callback"
 )
 
 // StepInterruptedError is the failure recorded for an at-most-once step
@@ -190,6 +256,16 @@ func operationError(kind, name string, obj *wire.ErrorObject) error {
 		return &MapError{e}
 	case kindMapItem:
 		return &MapItemError{e}
+	case kindParallel:
+		return &ParallelError{e}
+	case kindParallelBranch:
+		return &ParallelBranchError{e}
+	case kindInvoke:
+		return &InvokeError{OperationError: e}
+	case kindCombinator:
+		return &CombinatorError{e}
+	case kindCallback, kindWaitForCallback:
+		return &CallbackError{e}
 	}
 	return &e
 }

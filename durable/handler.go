@@ -17,6 +17,7 @@ type Option func(*options)
 type options struct {
 	client     ExecutionClient
 	logHandler slog.Handler
+	replayLogs ReplayLogMode
 }
 
 // WithExecutionClient sets the client used to checkpoint and load state

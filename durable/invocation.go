@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -38,6 +39,8 @@ type invocation struct {
 	coord      *coordinator
 	logHandler slog.Handler
 	logger     *slog.Logger
+	replayLogs ReplayLogMode
+	startTime  time.Time // the EXECUTION operation's start
 
 	updated        map[string]bool // UpdatedOperationIds of this invocation
 	finishedAtLoad map[string]bool // operations already terminal when the invocation began
@@ -173,6 +176,7 @@ func invoke[I, O any](ctx context.Context, h Handler[I, O], o options, payload [
 	if !ok {
 		return failed(fmt.Errorf("durable: the execution state has no EXECUTION operation")), nil
 	}
+	inv.startTime, inv.replayLogs = execOp.StartTimestamp.Time, o.replayLogs
 	var input I
 	if d := execOp.ExecutionDetails; d != nil && d.InputPayload != "" {
 		if err := json.Unmarshal([]byte(d.InputPayload), &input); err != nil {

@@ -9,10 +9,12 @@ import (
 )
 
 // replayFilter drops log records while the emitting context replays, so a
-// line is written once, by the invocation that first runs the code.
+// line is written once, by the invocation that first runs the code; with
+// emit it writes them marked replay=true instead.
 type replayFilter struct {
 	next      slog.Handler
 	replaying func() bool
+	emit      bool
 }
 
 func (h *replayFilter) Enabled(ctx context.Context, l slog.Level) bool {
@@ -21,17 +23,21 @@ func (h *replayFilter) Enabled(ctx context.Context, l slog.Level) bool {
 
 func (h *replayFilter) Handle(ctx context.Context, r slog.Record) error {
 	if h.replaying() {
-		return nil
+		if !h.emit {
+			return nil
+		}
+		r = r.Clone()
+		r.AddAttrs(replayAttr)
 	}
 	return h.next.Handle(ctx, r)
 }
 
 func (h *replayFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &replayFilter{next: h.next.WithAttrs(attrs), replaying: h.replaying}
+	return &replayFilter{next: h.next.WithAttrs(attrs), replaying: h.replaying, emit: h.emit}
 }
 
 func (h *replayFilter) WithGroup(name string) slog.Handler {
-	return &replayFilter{next: h.next.WithGroup(name), replaying: h.replaying}
+	return &replayFilter{next: h.next.WithGroup(name), replaying: h.replaying, emit: h.emit}
 }
 
 // defaultLogHandler writes JSON lines with the field names Lambda's

@@ -46,7 +46,7 @@ func (s *scope) workflow() *scope { return s }
 // Logger returns the context's replay-aware logger.
 func (s *scope) Logger() *slog.Logger {
 	if s.logger == nil {
-		s.logger = slog.New(&replayFilter{next: s.inv.logHandler, replaying: s.IsReplaying})
+		s.logger = slog.New(&replayFilter{next: s.inv.logHandler, replaying: s.IsReplaying, emit: s.inv.replayLogs == ReplayLogEmit})
 	}
 	return s.logger
 }

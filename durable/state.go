@@ -173,6 +173,10 @@ func (s *operationStore) apply(u wire.OperationUpdate, now time.Time) {
 			op.Status, d.Error = wire.StatusFailed, u.Error
 		}
 		op.ContextDetails = &d
+	case wire.TypeCallback, wire.TypeChainedInvoke:
+		if u.Action == wire.ActionStart {
+			op.Status = wire.StatusStarted
+		}
 	case wire.TypeExecution:
 		switch u.Action {
 		case wire.ActionSucceed:

@@ -94,3 +94,60 @@ func (s *Service) resolveCallback(callbackID string, apply func(e *execution, r 
 	e.markUnseen(r)
 	return nil
 }
+
+// NextTimer returns when the execution's next timer is due: a wait, a step
+// retry or a callback timeout. ok is false when no timer is pending.
+func (s *Service) NextTimer(executionArn string) (due time.Time, ok bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookup(executionArn)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	due, ok = e.nextTimer()
+	return due, ok, nil
+}
+
+// AdvanceClock moves the virtual clock of a suspended execution forward to
+// t, as time passing while nothing runs: timers due by then fire at their
+// due times, in order, and an execution timeout before t ends the
+// execution. A WithOnBlocked hook uses it to act as an external system
+// that answers after a delay. It fails while an invocation is running or
+// after the execution ended; a t that is not after the clock changes
+// nothing.
+func (s *Service) AdvanceClock(executionArn string, t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookup(executionArn)
+	if err != nil {
+		return err
+	}
+	if e.status != StatusRunning {
+		return invalidParam("The durable execution has ended: " + string(e.status))
+	}
+	if e.inv != nil {
+		return invalidParam("An invocation is in progress; the virtual clock only moves between invocations.")
+	}
+	for {
+		next, ok := e.nextTimer()
+		if !ok || next.After(t) {
+			break
+		}
+		if !e.deadline.IsZero() && next.After(e.deadline) {
+			break
+		}
+		if next.After(e.clock) {
+			e.clock = next
+		}
+		e.fireTimers(e.clock)
+	}
+	if !e.deadline.IsZero() && t.After(e.deadline) {
+		e.clock = e.deadline
+		e.timeOut(e.deadline)
+		return nil
+	}
+	if t.After(e.clock) {
+		e.clock = t
+	}
+	return nil
+}

@@ -287,6 +287,7 @@ func (e *execution) apply(u *wire.OperationUpdate, now time.Time) bool {
 			if o := u.ChainedInvokeOptions; o != nil {
 				d.FunctionName, d.TenantId = o.FunctionName, o.TenantId
 			}
+			e.startInvoke(r, d, u.Payload)
 			ev.ChainedInvokeStartedDetails = d
 			e.record(ev, now)
 		case wire.ActionCancel:

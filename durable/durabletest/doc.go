@@ -56,7 +56,11 @@
 // it;
 // [WithExecutionTimeout] and [WithFunctionTimeout] reproduce the two
 // timeouts; [WithOnBlocked] plays the external system that completes
-// callbacks.
+// callbacks, and [Service.AdvanceClock] lets it answer after a delay of
+// virtual time. [WithInvokeTarget] registers the functions chained invokes
+// call (a plain function, or a second durable function run by its own
+// Runner through [DurableTarget]); the runner runs them when the execution
+// waits for them.
 //
 // # Over HTTP
 //

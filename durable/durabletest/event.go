@@ -151,11 +151,15 @@ type CallbackStartedDetails struct {
 	HeartbeatTimeout int    `json:"HeartbeatTimeout,omitempty"`
 }
 
-// ChainedInvokeStartedDetails: the invoked function and its input.
+// ChainedInvokeStartedDetails: the invoked function and its input, the
+// version that runs and the ARN of the target's durable execution
+// (ChainedInvokeStartedDetails in the Lambda API reference).
 type ChainedInvokeStartedDetails struct {
-	FunctionName string        `json:"FunctionName,omitempty"`
-	Input        *EventPayload `json:"Input,omitempty"`
-	TenantId     string        `json:"TenantId,omitempty"`
+	FunctionName        string        `json:"FunctionName,omitempty"`
+	Input               *EventPayload `json:"Input,omitempty"`
+	TenantId            string        `json:"TenantId,omitempty"`
+	ExecutedVersion     string        `json:"ExecutedVersion,omitempty"`
+	DurableExecutionArn string        `json:"DurableExecutionArn,omitempty"`
 }
 
 // InvocationCompletedDetails: one invocation's virtual start and end, its

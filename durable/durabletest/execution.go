@@ -127,6 +127,8 @@ type opRecord struct {
 	// callback timers
 	timeoutAt, heartbeatAt time.Time
 	heartbeatSeconds       int
+	// invoke is what a CHAINED_INVOKE START asked for.
+	invoke *invokeCall
 }
 
 // cursor is the rest of a paginated listing.

@@ -131,8 +131,8 @@ func WithCheckpointFaultOn(f Fault, match func(wire.OperationUpdate) bool) Optio
 func WithEnv(kv ...string) Option { return func(c *config) { c.env = append(c.env, kv...) } }
 
 // WithOnBlocked sets fn to be called when the execution suspended while it
-// waits for something outside the service (an open callback, a chained
-// invoke), before the virtual clock moves on: fn plays the external system
+// waits for something outside the service (an open callback), once chained
+// invokes have run their targets, before the virtual clock moves on: fn plays the external system
 // and may resolve it through the Service (OpenCallbacks,
 // SendCallbackSuccess, SendCallbackFailure, ...). If fn changed nothing,
 // the run goes on as without it: to the next timer (a callback timeout,
@@ -234,9 +234,10 @@ type invoker interface {
 // EXECUTION operation's InputPayload) and drives it to its end: it invokes
 // the function, fires due timers on the virtual clock between invocations,
 // and re-invokes until the execution succeeds, fails or times out, or the
-// invocation cap is reached. A run also stops, with Status StatusRunning,
-// when the execution waits for something nothing local will deliver (a
-// callback or chained invoke). The error is for failures of the runner
+// invocation cap is reached. Chained invokes run their WithInvokeTarget
+// functions while the execution waits for them. A run also stops, with
+// Status StatusRunning, when the execution waits for something nothing
+// local will deliver (a callback no WithOnBlocked hook answers). The error is for failures of the runner
 // itself (a bad input, ctx cancelled, a process that cannot start, a result
 // that does not decode into O); the execution's own failure is reported in
 // the Result.
@@ -279,10 +280,18 @@ func (r *Runner[I, O]) Run(ctx context.Context, input I) (*Result[O], error) {
 		svc.mu.Lock()
 		cont := e.status == StatusRunning
 		if cont && n > 0 {
-			if r.cfg.onBlocked != nil && !failed && len(e.unseen) == 0 && !e.hasReady() && e.waitsExternally() {
+			if !failed && len(e.unseen) == 0 && !e.hasReady() && e.waitsExternally() {
 				svc.mu.Unlock()
-				if err := r.cfg.onBlocked(ctx, svc, e.arn); err != nil {
+				// Chained invokes run their targets first; the hook plays
+				// any other external system.
+				ran, err := svc.runInvokeTargets(ctx, e.arn)
+				if err != nil {
 					return nil, err
+				}
+				if !ran && r.cfg.onBlocked != nil {
+					if err := r.cfg.onBlocked(ctx, svc, e.arn); err != nil {
+						return nil, err
+					}
 				}
 				svc.mu.Lock()
 			}

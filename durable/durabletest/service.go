@@ -33,6 +33,7 @@ type Service struct {
 type ServiceOption func(*serviceConfig)
 
 type serviceConfig struct {
+	targets         map[string]InvokeTarget
 	pageSize        int
 	initialPageSize int
 	startTime       time.Time

@@ -40,7 +40,7 @@ func replayInvocation(res *durabletest.Result[json.RawMessage]) (time.Duration, 
 func TestBenchReplayCase(t *testing.T) {
 	t.Parallel()
 	const n = 50
-	res, err := runCase(t, "bench-replay-"+strconv.Itoa(n), []byte("null"))
+	res, err := runCase(t, "bench-replay-"+strconv.Itoa(n), []byte("null"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
 // Package conformance runs the durable-execution conformance requirements
-// of the suites step, wait, child, wait_for_condition and map against the
-// durable runtime: the handler binary (cmd/handler) is compiled once and
-// every requirement runs as a real process through durabletest's HTTP
-// emulator and Lambda Runtime API, then its history, result and logs are
-// checked against the fixture. See README.md.
+// of the suites step, wait, child, callback, invoke, wait_for_condition,
+// wait_for_callback, parallel and map against the durable runtime: the
+// handler binary (cmd/handler) is compiled once and every requirement runs
+// as a real process through durabletest's HTTP emulator and Lambda Runtime
+// API, then its history, result and logs are checked against the fixture.
+// See README.md.
 package conformance
 
 import (
@@ -22,11 +23,12 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/bedrockvideo/pipeline/durable/durabletest"
+	"github.com/bedrockvideo/pipeline/tests/conformance/external"
 	"github.com/bedrockvideo/pipeline/tests/conformance/fixture"
 )
 
 // suites are the conformance suites this runtime answers for.
-var suites = []string{"step", "wait", "child", "wait_for_condition", "map"}
+var suites = []string{"step", "wait", "child", "wait_for_condition", "map", "callback", "wait_for_callback", "parallel", "invoke"}
 
 // handlerBinary is the compiled cmd/handler, built once by TestMain.
 var handlerBinary string
@@ -89,12 +91,25 @@ func loadUnsupported(t *testing.T) map[string]string {
 }
 
 // runCase runs the handler binary for a case id with the given payload
-// through durabletest's process runner and returns its outcome.
-func runCase(t testing.TB, id string, payload []byte) (*durabletest.Result[json.RawMessage], error) {
-	runner := durabletest.NewProcessRunner[json.RawMessage, json.RawMessage](handlerBinary,
+// through durabletest's process runner and returns its outcome. The
+// callback actions, if any, are sent through the Lambda API while the
+// execution waits for them.
+func runCase(t testing.TB, id string, payload []byte, actions []fixture.CallbackAction) (*durabletest.Result[json.RawMessage], error) {
+	opts := []durabletest.Option{
 		durabletest.WithEnv("CASE="+id, "CONFORMANCE_STATE_DIR="+t.TempDir()),
-		durabletest.WithFunctionTimeout(30*time.Second),
-	)
+		durabletest.WithFunctionTimeout(30 * time.Second),
+		durabletest.WithServiceOptions(external.InvokeTargets()...),
+	}
+	var player *external.Player
+	opts = append(opts, durabletest.WithOnBlocked(func(ctx context.Context, s *durabletest.Service, arn string) error {
+		return player.OnBlocked(ctx, s, arn)
+	}))
+	runner := durabletest.NewProcessRunner[json.RawMessage, json.RawMessage](handlerBinary, opts...)
+	player, err := external.New(runner.Service(), actions)
+	if err != nil {
+		return nil, err
+	}
+	defer player.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	return runner.Run(ctx, payload)
@@ -157,7 +172,7 @@ func checkRequirement(t *testing.T, req *fixture.Requirement) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := runCase(t, req.ID, payload)
+	res, err := runCase(t, req.ID, payload, run.CallbackActions())
 	if err != nil {
 		t.Fatalf("run %s: %v", req.ID, err)
 	}

@@ -3,20 +3,20 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/durable/durabletest"
+	"github.com/bedrockvideo/pipeline/tests/conformance/external"
 	"github.com/bedrockvideo/pipeline/tests/conformance/fixture"
 )
 
-// requirements loads the fixtures of the five suites.
+// requirements loads the fixtures of the suites the handler answers for.
 func requirements(t *testing.T) []*fixture.Requirement {
 	t.Helper()
-	reqs, err := fixture.LoadSuites(fixture.RequirementsOrSkip(t), "step", "wait", "child", "wait_for_condition", "map")
+	reqs, err := fixture.LoadSuites(fixture.RequirementsOrSkip(t), "step", "wait", "child", "wait_for_condition", "map", "callback", "wait_for_callback", "parallel", "invoke")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func requirements(t *testing.T) []*fixture.Requirement {
 }
 
 // TestEveryRequirementHasAHandler keeps the case table and the fixture
-// folders in step: one handler per requirement of the five suites, and no
+// folders in step: one handler per requirement of the suites, and no
 // handler for a requirement that does not exist.
 func TestEveryRequirementHasAHandler(t *testing.T) {
 	reqs := requirements(t)
@@ -50,7 +50,7 @@ func TestLookup(t *testing.T) {
 	}
 	for _, tc := range []struct{ id, want string }{
 		{"", "CASE is not set"},
-		{"4-1", "CASE=4-1: unknown case"},
+		{"10-1", "CASE=10-1: unknown case"},
 		{"bench-replay-", "want bench-replay-<N>"},
 		{"bench-replay--3", "want bench-replay-<N>"},
 	} {
@@ -69,8 +69,7 @@ var crashCases = map[string]bool{"1-17": true, "1-18": true, "3-12": true}
 // through durabletest's in-process runner and checks it against its
 // fixture. The conformance test in tests/conformance runs the same cases as
 // a compiled binary; this one needs no build and localizes a failure to
-// the handler and runtime rather than the process plumbing. Cases run one
-// after another because they share logOutput.
+// the handler and runtime rather than the process plumbing.
 func TestCasesInProcess(t *testing.T) {
 	for _, req := range requirements(t) {
 		t.Run(req.ID, func(t *testing.T) {
@@ -87,11 +86,17 @@ func TestCasesInProcess(t *testing.T) {
 			}
 			h := cases[req.ID]
 			var runner *durabletest.Runner[json.RawMessage, json.RawMessage]
+			var player *external.Player
 			runner = durabletest.NewRawRunner(func(client durable.ExecutionClient) durable.RawHandler {
 				return h.wrap(durable.WithExecutionClient(client), durable.WithLogHandler(messageJSONHandler(runner.LogWriter())))
-			})
-			logOutput = runner.LogWriter()
-			defer func() { logOutput = os.Stdout }()
+			}, durabletest.WithOnBlocked(func(ctx context.Context, s *durabletest.Service, arn string) error {
+				return player.OnBlocked(ctx, s, arn)
+			}), durabletest.WithServiceOptions(external.InvokeTargets()...))
+			player, err = external.New(runner.Service(), run.CallbackActions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer player.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			res, err := runner.Run(ctx, payload)

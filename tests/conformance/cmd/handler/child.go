@@ -122,9 +122,9 @@ var childCases = map[string]caseHandler{
 	}),
 	// 3-11: the child's result is too large to checkpoint, so the replay
 	// re-runs the child body (logging again) to rebuild it.
-	"3-11": handle(func(ctx durable.Context, ev event[string]) (largeSummary, error) {
+	"3-11": handleWith(replayLogs, func(ctx durable.Context, ev event[string]) (largeSummary, error) {
 		big, err := durable.RunInChildContext(ctx, "large-result", func(c durable.Context) (string, error) {
-			replayVisibleLogger().Info("building a large result for " + ev.Input)
+			c.Logger().Info("building a large result for " + ev.Input)
 			small, err := echoStep(c, ev.Input+"-")
 			if err != nil {
 				return "", err
@@ -182,9 +182,9 @@ var childCases = map[string]caseHandler{
 	}),
 	// 3-17: a child that only logs; after the wait the replay must not run
 	// it again (the log is replay-visible, so a re-run would show).
-	"3-17": handle(func(ctx durable.Context, ev event[string]) (string, error) {
-		v, err := durable.RunInChildContext(ctx, "logging-child", func(durable.Context) (string, error) {
-			replayVisibleLogger().Info("child body running for " + ev.Input)
+	"3-17": handleWith(replayLogs, func(ctx durable.Context, ev event[string]) (string, error) {
+		v, err := durable.RunInChildContext(ctx, "logging-child", func(c durable.Context) (string, error) {
+			c.Logger().Info("child body running for " + ev.Input)
 			return ev.Input, nil
 		})
 		if err != nil {

@@ -1,8 +1,9 @@
 // Command handler is the durable function the conformance suite runs: one
 // Go handler per requirement of the suites step (1-x), wait (2-x), child
-// (3-x), wait_for_condition (6-x) and map (9-x), chosen at start-up by the
-// environment variable CASE (CASE=6-1), and started with durable.Start
-// under aws-lambda-go exactly like a deployed function.
+// (3-x), callback (4-x), invoke (5-x), wait_for_condition (6-x),
+// wait_for_callback (7-x), parallel (8-x) and map (9-x), chosen at
+// start-up by the environment variable CASE (CASE=6-1), and started with
+// durable.Start under aws-lambda-go exactly like a deployed function.
 //
 // CASE=bench-replay-<N> runs N steps that each return their index, waits
 // one second and returns N, so the second invocation replays N completed
@@ -39,17 +40,30 @@ type caseHandler interface {
 	wrap(opts ...durable.Option) durable.RawHandler
 }
 
-// typedCase is a caseHandler for a typed durable handler.
-type typedCase[I, O any] struct{ h durable.Handler[I, O] }
+// typedCase is a caseHandler for a typed durable handler with its own
+// runtime options.
+type typedCase[I, O any] struct {
+	h    durable.Handler[I, O]
+	opts []durable.Option
+}
 
-func (c typedCase[I, O]) start() { durable.Start(c.h, runtimeOptions()...) }
+func (c typedCase[I, O]) start() { durable.Start(c.h, c.options()...) }
 
 func (c typedCase[I, O]) wrap(opts ...durable.Option) durable.RawHandler {
-	return durable.Wrap(c.h, append(runtimeOptions(), opts...)...)
+	return durable.Wrap(c.h, append(c.options(), opts...)...)
+}
+
+func (c typedCase[I, O]) options() []durable.Option {
+	return append(runtimeOptions(), c.opts...)
 }
 
 // handle makes a caseHandler of a typed durable handler.
 func handle[I, O any](h durable.Handler[I, O]) caseHandler { return typedCase[I, O]{h: h} }
+
+// handleWith makes a caseHandler of a typed durable handler run with opts.
+func handleWith[I, O any](opts []durable.Option, h durable.Handler[I, O]) caseHandler {
+	return typedCase[I, O]{h: h, opts: opts}
+}
 
 // cases maps each requirement id to its handler.
 var cases = map[string]caseHandler{}
@@ -70,6 +84,10 @@ func init() {
 	register(childCases)
 	register(conditionCases)
 	register(mapCases)
+	register(callbackCases)
+	register(waitForCallbackCases)
+	register(parallelCases)
+	register(invokeCases)
 }
 
 // lookup returns the handler for a CASE value.

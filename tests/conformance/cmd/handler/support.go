@@ -34,17 +34,10 @@ func caught(err error) bool {
 	return errors.As(err, &opErr)
 }
 
-// logOutput is where replayVisibleLogger writes: standard output, like
-// the runtime's own log lines (a test running cases in-process redirects
-// it).
-var logOutput io.Writer = os.Stdout
-
-// replayVisibleLogger returns a logger that logs every call, also while
-// the code replays: the fixtures that check re-execution through logs
-// (3-11, 3-17) ask for "replay logging enabled", which Context.Logger
-// (replay-suppressed) does not offer. Lines are JSON with the message under
-// "message", like the runtime's own.
-func replayVisibleLogger() *slog.Logger { return slog.New(messageJSONHandler(logOutput)) }
+// replayLogs is the runtime option of the fixtures that check
+// re-execution through logs (3-11, 3-17): they ask for "replay logging
+// enabled", so Context.Logger also writes while the code replays.
+var replayLogs = []durable.Option{durable.WithReplayLogMode(durable.ReplayLogEmit)}
 
 // messageJSONHandler writes JSON log lines with the message under
 // "message", as Lambda's structured logs and the fixtures name it.
