@@ -17,6 +17,11 @@ const (
 	EnvDurableFunctionARN = "DURABLE_FUNCTION_ARN"
 )
 
+// VideoSuffix is the suffix of the keys under OutputPrefix whose creation
+// completes a job's callback: the bucket notification filters on it, and
+// the notifier skips other keys.
+const VideoSuffix = ".mp4"
+
 // NotifierVariables lists every environment variable the notifier reads.
 func NotifierVariables() []string {
 	return []string{EnvOutputBucket, EnvDurableFunctionARN}

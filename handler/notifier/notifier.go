@@ -26,12 +26,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
 )
-
-// VideoSuffix is the suffix of the keys whose arrival completes a callback;
-// the bucket notification filters on it too.
-const VideoSuffix = ".mp4"
 
 // Callbacks finds the callback a message's workflow waits on
 // (*jobstore.Store in production).
@@ -178,7 +175,7 @@ func (n *Notifier) Notify(ctx context.Context, r events.S3EventRecord) (Outcome,
 // output URI, videos/<messageId>/, in a layout only Amazon Nova Reel
 // documents).
 func videoMessageID(key string) (string, bool) {
-	if !strings.HasSuffix(key, VideoSuffix) {
+	if !strings.HasSuffix(key, config.VideoSuffix) {
 		return "", false
 	}
 	id, ok := jobstore.MessageIDOfKey(key)
