@@ -151,3 +151,47 @@ func scale(d time.Duration, f float64) time.Duration {
 func ceilSeconds(d time.Duration) time.Duration {
 	return time.Duration(math.Ceil(d.Seconds())) * time.Second
 }
+
+// Fallback tuning: with event-driven completion the notification reports a
+// finished video, and checks are only the safety net that finds failed
+// jobs (which write no video), lost events and stale callbacks.
+const (
+	// MinFallbackInterval is the shortest wait between fallback checks.
+	MinFallbackInterval = 60 * time.Second
+	// MaxFallbackInterval caps it, bounding how late a failed job is
+	// found once it is overdue.
+	MaxFallbackInterval = 5 * time.Minute
+)
+
+// FallbackFirst returns how long to wait for the video's notification,
+// from job age age, before the first fallback check: until the end of the
+// window in which most jobs finish (FastUntil), at least
+// MinFallbackInterval, never past the deadline; zero when the budget is
+// spent.
+func (s Schedule) FallbackFirst(age time.Duration) time.Duration {
+	return s.fallbackDelay(max(s.FastUntil()-age, MinFallbackInterval), age)
+}
+
+// FallbackNext returns how long to wait after fallback check number
+// attempt (1-based), made at job age age, before the next one, and false
+// when no further check fits. The job's age at each check doubles (within
+// MinFallbackInterval–MaxFallbackInterval), so a job that finishes by
+// twice FastUntil — more than twice the expected generation time — costs
+// at most one fallback check before its notification arrives.
+func (s Schedule) FallbackNext(attempt int, age time.Duration) (time.Duration, bool) {
+	if attempt >= MaxChecks {
+		return 0, false
+	}
+	d := s.fallbackDelay(min(max(age, MinFallbackInterval), MaxFallbackInterval), age)
+	return d, d > 0
+}
+
+// fallbackDelay clamps a wait to the deadline in whole seconds (zero when
+// less than a second is left).
+func (s Schedule) fallbackDelay(d, age time.Duration) time.Duration {
+	left := s.Deadline - age
+	if left < time.Second {
+		return 0
+	}
+	return ceilSeconds(min(d, left))
+}
