@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -110,24 +111,29 @@ func waitingWorkflow(store *jobstore.Store, messageID string) durable.Handler[st
 	}
 }
 
+// TestVideoLandingCompletesTheWorkflowsCallback runs a durable function
+// that registers its callback in callback.json and waits; Bedrock's write
+// of the video makes the S3 fake send its event notification to the
+// notifier, which completes the callback through durabletest's Lambda API.
 func TestVideoLandingCompletesTheWorkflowsCallback(t *testing.T) {
-	tests := []struct {
-		name, rawKey, key string
-	}{
-		{"plain key", "videos/m-1/abc123def456/output.mp4", "videos/m-1/abc123def456/output.mp4"},
-		{"form-encoded key", "videos/m-1/take+1%2Cfinal.mp4", "videos/m-1/take 1,final.mp4"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, key := range []string{
+		"videos/m-1/abc123def456/output.mp4",
+		"videos/m-1/take 1, final+cut.mp4", // S3 sends it form-encoded
+	} {
+		t.Run(key, func(t *testing.T) {
 			r := newRig(t, "")
-			var outcomes []notifier.Outcome
-			runner := durabletest.NewRunner(waitingWorkflow(r.store, "m-1"),
-				durabletest.WithOnBlocked(func(ctx context.Context, _ *durabletest.Service, _ string) error {
-					// Bedrock writes the video; S3 notifies the notifier.
-					r.s3.Put(bucket, tt.key, []byte("mp4"), "video/mp4")
-					out, err := r.notifier.Notify(ctx, created(t, bucket, tt.rawKey).Records[0])
-					outcomes = append(outcomes, out)
+			r.s3.NotifyObjectCreated(bucket, "videos/", ".mp4", func(ctx context.Context, event []byte) error {
+				var ev events.S3Event
+				if err := json.Unmarshal(event, &ev); err != nil {
 					return err
+				}
+				return r.notifier.Handle(ctx, ev)
+			})
+			runner := durabletest.NewRunner(waitingWorkflow(r.store, "m-1"),
+				durabletest.WithOnBlocked(func(context.Context, *durabletest.Service, string) error {
+					r.s3.Put(bucket, key, []byte("mp4"), "video/mp4") // Bedrock writes the video
+					r.s3.WaitNotifications()
+					return nil
 				}))
 			r.connect(serve(t, runner.Service()))
 
@@ -135,23 +141,27 @@ func TestVideoLandingCompletesTheWorkflowsCallback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := jobstore.VideoLanded{Bucket: bucket, Key: tt.key}
+			want := jobstore.VideoLanded{Bucket: bucket, Key: key}
 			if res.Status != durabletest.StatusSucceeded || res.Value != want {
 				t.Fatalf("execution %s with %+v (error %+v), want it to succeed with %+v; notifier logs:\n%s",
 					res.Status, res.Value, res.Error, want, r.logs)
 			}
-			if len(outcomes) != 1 || outcomes[0] != notifier.Completed {
-				t.Errorf("outcomes %v, want one %q", outcomes, notifier.Completed)
+			if n, errs := r.s3.Notifications(), r.s3.NotificationErrors(); n != 1 || len(errs) != 0 {
+				t.Errorf("%d notifications, errors %v; want one, handled", n, errs)
+			}
+			if !strings.Contains(r.logs.String(), `"msg":"callback completed with the video"`) {
+				t.Errorf("completion not logged:\n%s", r.logs)
 			}
 
 			// S3 may deliver an event more than once: the second delivery
 			// finds the callback closed and succeeds without effect.
-			out, err := r.notifier.Notify(context.Background(), created(t, bucket, tt.rawKey).Records[0])
+			rec := created(t, bucket, url.QueryEscape(key)).Records[0]
+			if rec.S3.Object.URLDecodedKey != key {
+				t.Fatalf("test event decodes to %q, want %q", rec.S3.Object.URLDecodedKey, key)
+			}
+			out, err := r.notifier.Notify(context.Background(), rec)
 			if err != nil || out != notifier.CallbackClosed {
 				t.Errorf("redelivered event: %q, %v; want %q and no error", out, err, notifier.CallbackClosed)
-			}
-			if err := r.notifier.Handle(context.Background(), created(t, bucket, tt.rawKey)); err != nil {
-				t.Errorf("Handle of a redelivered event failed the batch: %v", err)
 			}
 		})
 	}
