@@ -1,7 +1,9 @@
 // Package infra holds the VideoPipeline Pulumi component: an SQS queue that
 // feeds a Go Lambda durable function through a provisioned-mode event source
-// mapping, and an S3 bucket in the Bedrock region that receives the videos
-// Amazon Bedrock renders asynchronously.
+// mapping, an S3 bucket in the Bedrock region that receives the videos
+// Amazon Bedrock renders asynchronously, and (with event-driven completion)
+// a notifier function the bucket invokes when a video lands, which ends the
+// durable function's wait for it.
 package infra
 
 import (
