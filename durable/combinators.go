@@ -130,8 +130,8 @@ type combinatorFailure struct{ message string }
 func (e *combinatorFailure) Error() string { return e.message }
 
 // runCombinator runs fns as the flat items of a batch inside one CONTEXT
-// named name, stopping as cc says; decide turns the batch into the value
-// recorded and decoded into out, or into the deciding error.
+// named name (§5.8), stopping as cc says; decide turns the batch into the
+// value recorded and decoded into out, or into the deciding error.
 func runCombinator[T any](ctx Context, name string, fns []func(Context) (T, error), cc CompletionConfig, decide func(BatchResult[T]) (any, error), out any) error {
 	for i, fn := range fns {
 		if fn == nil {
@@ -174,6 +174,11 @@ func runCombinator[T any](ctx Context, name string, fns []func(Context) (T, erro
 			data, err := serdes.Serialize(v)
 			if err != nil {
 				return "", &SerdesError{Err: err}
+			}
+			// A larger outcome would need ReplayChildren, whose replay
+			// re-runs the functions and could not re-run the abandoned ones.
+			if len(data) > maxContextResult {
+				return "", fmt.Errorf("durable: combinator %q: its outcome is %d bytes; at most %d can be recorded, so return a smaller value (a key to the data, say)", name, len(data), maxContextResult)
 			}
 			if err := serdes.Deserialize(data, out); err != nil {
 				return "", &SerdesError{Err: err}

@@ -185,3 +185,16 @@ func TestReplayLogModes(t *testing.T) {
 		}
 	}
 }
+
+func TestCombinatorOutcomeTooLargeToRecordFailsClearly(t *testing.T) {
+	r := durabletest.NewRunner(func(ctx durable.Context, in string) (string, error) {
+		return durable.Race(ctx, "big", func(durable.Context) (string, error) { return strings.Repeat("x", 300_000), nil })
+	})
+	res, err := r.Run(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != durabletest.StatusFailed || !strings.Contains(res.Error.ErrorMessage, "at most 262144 can be recorded") {
+		t.Errorf("status %s, error %+v; want FAILED saying the outcome is too large to record", res.Status, res.Error)
+	}
+}

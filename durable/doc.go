@@ -3,7 +3,9 @@
 // A durable function is a Lambda function whose progress the Lambda service
 // records. Each durable operation the handler performs (a [Step], a [Wait],
 // a [WaitForCondition] check, a child context from [RunInChildContext], a
-// [Map]) is checkpointed with CheckpointDurableExecution. When the handler
+// [Map] or [Parallel], a callback from [CreateCallback] or
+// [WaitForCallback], a chained [Invoke], a combinator such as [Race]) is
+// checkpointed with CheckpointDurableExecution. When the handler
 // has nothing left to do but wait, the invocation ends with status PENDING
 // and no compute is billed; when the wait is over, the service invokes the
 // function again. That invocation runs the handler from the top: operations
@@ -65,7 +67,8 @@
 //     body: a [StepContext] has no operations, by design.
 //   - Do not let map iteration order, goroutine scheduling, environment
 //     variables or other outside state choose which operations run or in
-//     which order. For concurrency use [Map], or [RunInChildContext] from
+//     which order. For concurrency use [Map], [Parallel], the combinators
+//     ([All], [AllSettled], [Any], [Race]), or [RunInChildContext] from
 //     goroutines: each child numbers its operations on its own. A Context
 //     belongs to the goroutine it was given to.
 //   - Do not rename, reorder or change the kind of operations while
@@ -91,7 +94,9 @@
 // original Go error value is not kept, only its type name (or what its
 // ErrorType() string method returns), message and data. Each operation has
 // its error type ([*StepError], [*WaitForConditionError],
-// [*ChildContextError], [*MapError], [*MapItemError]) and every one of them
+// [*ChildContextError], [*MapError], [*MapItemError], [*ParallelError],
+// [*ParallelBranchError], [*CallbackError], [*InvokeError],
+// [*CombinatorError]) and every one of them
 // matches [*OperationError] with errors.As. Match failures with errors.As
 // and the recorded Type, not with errors.Is against your own sentinel
 // values, which do not survive a replay. A panic in a body is a failed

@@ -1,6 +1,8 @@
 package durabletest
 
 import (
+	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/bedrockvideo/pipeline/durable/wire"
@@ -25,9 +27,22 @@ func (s *Service) OpenCallbacks(executionArn string) ([]wire.Operation, error) {
 	return out, nil
 }
 
+// maxCallbackResult is the largest result SendDurableExecutionCallbackSuccess
+// accepts: "Maximum size is 256 KB", length 0 to 262144 (Lambda API
+// Reference, SendDurableExecutionCallbackSuccess).
+const maxCallbackResult = 262144
+
+// callbackIDRE is the CallbackId pattern of the callback APIs (1 to 1024
+// characters of base64).
+var callbackIDRE = regexp.MustCompile(`^[A-Za-z0-9+/]+={0,2}$`)
+
 // SendCallbackSuccess completes a callback with result, as
-// SendDurableExecutionCallbackSuccess does.
+// SendDurableExecutionCallbackSuccess does: a result over 262,144 bytes is
+// refused with InvalidParameterValueException.
 func (s *Service) SendCallbackSuccess(callbackID, result string) error {
+	if len(result) > maxCallbackResult {
+		return invalidParam(fmt.Sprintf("Result size must be less than or equal to %d bytes, got %d.", maxCallbackResult, len(result)))
+	}
 	return s.resolveCallback(callbackID, func(e *execution, r *opRecord, now time.Time) {
 		r.op.Status = wire.StatusSucceeded
 		r.op.EndTimestamp = wire.At(now)
@@ -67,6 +82,9 @@ func (s *Service) SendCallbackHeartbeat(callbackID string) error {
 }
 
 func (s *Service) findCallback(callbackID string) (*execution, *opRecord, error) {
+	if len(callbackID) > 1024 || !callbackIDRE.MatchString(callbackID) {
+		return nil, nil, invalidParam("CallbackId must be 1 to 1024 characters matching [A-Za-z0-9+/]+={0,2}.")
+	}
 	for _, e := range s.execs {
 		for _, r := range e.ops {
 			if r.op.Type != wire.TypeCallback || r.op.CallbackDetails == nil || r.op.CallbackDetails.CallbackId != callbackID {
