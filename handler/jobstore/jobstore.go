@@ -86,10 +86,12 @@ type CallbackRecord struct {
 }
 
 // VideoLanded is the result the notifier completes a callback with: where
-// the job's video landed.
+// the job's video landed and, when the event says, when (the S3 event's
+// eventTime, when S3 finished writing it).
 type VideoLanded struct {
-	Bucket string `json:"bucket"`
-	Key    string `json:"key"`
+	Bucket   string    `json:"bucket"`
+	Key      string    `json:"key"`
+	LandedAt time.Time `json:"landedAt,omitzero"`
 }
 
 // Result statuses.

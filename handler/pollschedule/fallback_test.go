@@ -7,19 +7,13 @@ import (
 	"github.com/bedrockvideo/pipeline/handler/jobspec"
 )
 
-// fallbackAges lists the job ages of the fallback checks of one execution
-// that starts when the job is age0 old.
-func fallbackAges(s Schedule, age0 time.Duration) []time.Duration {
-	age := age0 + s.FallbackFirst(age0)
-	ages := []time.Duration{age}
-	for {
-		d, ok := s.FallbackNext(len(ages), age)
-		if !ok {
-			return ages
-		}
-		age += d
+// fallbackAges lists the planned fallback check ages up to limit.
+func fallbackAges(s Schedule, limit time.Duration) []time.Duration {
+	var ages []time.Duration
+	for age := s.NextFallbackCheck(0); age <= limit; age = s.NextFallbackCheck(age) {
 		ages = append(ages, age)
 	}
+	return ages
 }
 
 func TestFallbackChecksAreSparse(t *testing.T) {
@@ -29,17 +23,16 @@ func TestFallbackChecksAreSparse(t *testing.T) {
 		seconds int
 		want    []time.Duration
 	}{
-		// Nova Reel 6 s: window ends at 112.5 s; ages double to the cap.
-		{jobspec.NovaReelV11, 6, []time.Duration{113 * time.Second, 226 * time.Second, 452 * time.Second, 752 * time.Second, budget}},
-		// Luma Ray2 5 s: window ends at 304.5 s.
-		{jobspec.LumaRay2, 5, []time.Duration{305 * time.Second, 605 * time.Second, budget}},
-		// A 2-minute Nova Reel video outlasts the budget: one check at its
-		// end, then the message is redelivered.
-		{jobspec.NovaReelV11, 120, []time.Duration{budget}},
+		// Nova Reel 6 s: the window ends at 112.5 s; ages double.
+		{jobspec.NovaReelV11, 6, []time.Duration{113 * time.Second, 226 * time.Second, 452 * time.Second}},
+		// Luma Ray2 5 s: the window ends at 304.5 s.
+		{jobspec.LumaRay2, 5, []time.Duration{305 * time.Second, 610 * time.Second}},
+		// A 2-minute Nova Reel video: no check in the first execution.
+		{jobspec.NovaReelV11, 120, nil},
 	}
 	for _, tt := range tests {
 		s := New(tt.model, tt.seconds, budget)
-		got := fallbackAges(s, 0)
+		got := fallbackAges(s, budget)
 		if len(got) != len(tt.want) {
 			t.Errorf("%s %d s: checks at %v, want %v", tt.model, tt.seconds, got, tt.want)
 			continue
@@ -65,36 +58,35 @@ func TestFallbackChecksAreSparse(t *testing.T) {
 }
 
 // TestFallbackCoversTwiceTheExpectedTime is the property the check target
-// rests on: a job finishing by twice its expected generation time is still
-// running at no more than one fallback check.
+// rests on: a job finishing by twice its expected generation time meets at
+// most two fallback checks (one for the short videos) before its
+// notification.
 func TestFallbackCoversTwiceTheExpectedTime(t *testing.T) {
 	for _, tt := range []struct {
 		model   string
 		seconds int
-	}{{jobspec.NovaReelV11, 6}, {jobspec.NovaReelV11, 12}, {jobspec.LumaRay2, 5}, {jobspec.LumaRay2, 9}} {
+		most    int
+	}{{jobspec.NovaReelV11, 6, 1}, {jobspec.NovaReelV11, 12, 1}, {jobspec.NovaReelV11, 120, 2}, {jobspec.LumaRay2, 5, 1}, {jobspec.LumaRay2, 9, 1}} {
 		s := New(tt.model, tt.seconds, time.Hour)
-		ages := fallbackAges(s, 0)
-		if len(ages) < 2 || ages[1] < 2*s.Profile.Expected {
-			t.Errorf("%s %d s: second fallback check at %v, before twice the expected %v", tt.model, tt.seconds, ages, s.Profile.Expected)
+		if got := fallbackAges(s, 2*s.Profile.Expected); len(got) > tt.most {
+			t.Errorf("%s %d s: checks at %v before twice the expected %v, want at most %d", tt.model, tt.seconds, got, s.Profile.Expected, tt.most)
 		}
 	}
 }
 
-func TestFallbackRespectsTheDeadlineAndLateStarts(t *testing.T) {
-	s := New(jobspec.LumaRay2, 5, 400*time.Second)
-	// A redelivered execution attaches when the job is already 350 s
-	// old: the first check waits at least MinFallbackInterval, pulled in
-	// to the deadline.
-	if d := s.FallbackFirst(350 * time.Second); d != 50*time.Second {
-		t.Errorf("first wait %v, want 50s (to the deadline)", d)
+func TestFallbackIntervalsAreBounded(t *testing.T) {
+	s := New(jobspec.NovaReelV11, 120, time.Hour)
+	prev := s.NextFallbackCheck(0)
+	for range 20 {
+		next := s.NextFallbackCheck(prev)
+		if d := next - prev; d < MinFallbackInterval || d > MaxFallbackInterval {
+			t.Fatalf("checks at %v and %v: %v apart", prev, next, d)
+		}
+		prev = next
 	}
-	if d := s.FallbackFirst(399*time.Second + 500*time.Millisecond); d != 0 {
-		t.Errorf("first wait %v with the budget spent, want 0", d)
-	}
-	if _, ok := s.FallbackNext(1, 400*time.Second); ok {
-		t.Error("a check was planned past the deadline")
-	}
-	if _, ok := s.FallbackNext(MaxChecks, 0); ok {
-		t.Error("a check was planned past MaxChecks")
+	// Planned by age alone: an execution that starts between two checks
+	// resumes the same plan.
+	if got := s.NextFallbackCheck(s.NextFallbackCheck(0) + time.Second); got != s.NextFallbackCheck(s.NextFallbackCheck(0)) {
+		t.Errorf("late start plans %v", got)
 	}
 }

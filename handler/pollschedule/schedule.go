@@ -156,42 +156,29 @@ func ceilSeconds(d time.Duration) time.Duration {
 // finished video, and checks are only the safety net that finds failed
 // jobs (which write no video), lost events and stale callbacks.
 const (
-	// MinFallbackInterval is the shortest wait between fallback checks.
+	// MinFallbackInterval is the shortest time between fallback checks.
 	MinFallbackInterval = 60 * time.Second
 	// MaxFallbackInterval caps it, bounding how late a failed job is
-	// found once it is overdue.
-	MaxFallbackInterval = 5 * time.Minute
+	// found once it is overdue: one durable execution timeout at most
+	// (config.MaxExecutionTimeout), so a job that outlasts executions is
+	// checked about once per delivery.
+	MaxFallbackInterval = 15 * time.Minute
 )
 
-// FallbackFirst returns how long to wait for the video's notification,
-// from job age age, before the first fallback check: until the end of the
-// window in which most jobs finish (FastUntil), at least
-// MinFallbackInterval, never past the deadline; zero when the budget is
-// spent.
-func (s Schedule) FallbackFirst(age time.Duration) time.Duration {
-	return s.fallbackDelay(max(s.FastUntil()-age, MinFallbackInterval), age)
-}
-
-// FallbackNext returns how long to wait after fallback check number
-// attempt (1-based), made at job age age, before the next one, and false
-// when no further check fits. The job's age at each check doubles (within
-// MinFallbackInterval–MaxFallbackInterval), so a job that finishes by
-// twice FastUntil — more than twice the expected generation time — costs
-// at most one fallback check before its notification arrives.
-func (s Schedule) FallbackNext(attempt int, age time.Duration) (time.Duration, bool) {
-	if attempt >= MaxChecks {
-		return 0, false
+// NextFallbackCheck returns the job age of the first fallback check after
+// job age age. The fallback checks are planned by job age alone, across
+// executions: the first at the end of the window in which most jobs
+// finish (FastUntil, at least MinFallbackInterval), then each at twice the
+// previous one's age, MinFallbackInterval–MaxFallbackInterval apart. So a
+// job that finishes within twice its expected generation time meets at
+// most one check before its notification (two for jobs longer than
+// MaxFallbackInterval), and a failed job is found at the first check after
+// it failed. The caller
+// checks only at planned ages within its Deadline.
+func (s Schedule) NextFallbackCheck(age time.Duration) time.Duration {
+	next := ceilSeconds(max(s.FastUntil(), MinFallbackInterval))
+	for next <= age {
+		next += min(max(next, MinFallbackInterval), MaxFallbackInterval)
 	}
-	d := s.fallbackDelay(min(max(age, MinFallbackInterval), MaxFallbackInterval), age)
-	return d, d > 0
-}
-
-// fallbackDelay clamps a wait to the deadline in whole seconds (zero when
-// less than a second is left).
-func (s Schedule) fallbackDelay(d, age time.Duration) time.Duration {
-	left := s.Deadline - age
-	if left < time.Second {
-		return 0
-	}
-	return ceilSeconds(min(d, left))
+	return next
 }

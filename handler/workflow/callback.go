@@ -9,7 +9,6 @@ import (
 	"github.com/bedrockvideo/pipeline/durable"
 	"github.com/bedrockvideo/pipeline/handler/bedrockjob"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
-	"github.com/bedrockvideo/pipeline/handler/pollschedule"
 )
 
 // registration is the checkpointed result of a wait round's register
@@ -19,41 +18,55 @@ type registration struct {
 	// callback.json named the round's callback: its notification may have
 	// gone to an older callback (or none), so the round does not wait.
 	VideoKey string `json:"videoKey,omitempty"`
+	// At is when the registration ran.
+	At time.Time `json:"at"`
 }
 
 // awaitVideo waits until the job finishes or the budget is spent, with
 // event-driven completion: each round creates a durable callback, records
 // it in callback.json for the notifier (which completes it with the video's
 // key when S3 reports the video), and waits on it, suspended and unbilled,
-// for the round's timeout from the fallback schedule. Each round ends with
-// one GetAsyncInvoke: it confirms a notified video (Bedrock's status and
-// end time go into result.json, and a video written by a job that then
-// failed is not reported as a success), and after a timeout it is the
-// safety net that finds failed jobs (which write no video), lost events and
-// stale callbacks. A job still running gets a fresh callback and the next,
-// longer, timeout.
+// until the next fallback check the schedule plans
+// (pollschedule.Schedule.NextFallbackCheck). A notified video is trusted
+// without asking Bedrock: S3 reports it only after the write succeeded,
+// the key must lie in this message's prefix, and only this message's one
+// job writes there. A round that times out ends with one GetAsyncInvoke,
+// the safety net that finds failed jobs (which write no video), lost
+// events and stale callbacks; a job still running gets a fresh callback
+// and waits for the next check. When no planned check fits in the budget,
+// the last round waits until the deadline and the record is redelivered;
+// the next execution's first registration finds a video that landed
+// meanwhile.
 func (w *workflow) awaitVideo(ctx durable.Context, messageID string, started startedJob, videoSeconds int, deadline time.Time) (pollState, error) {
 	sched, age0 := schedule(started, videoSeconds, deadline)
 	s := pollState{Age: age0}
-	timeout := sched.FallbackFirst(age0)
 	for round := 1; ; round++ {
-		if timeout <= 0 {
+		next := sched.NextFallbackCheck(s.Age)
+		check := next <= sched.Deadline
+		timeout := (next - s.Age + time.Second - 1).Truncate(time.Second)
+		if !check {
+			timeout = (sched.Deadline - s.Age).Truncate(time.Second)
+		}
+		if timeout < time.Second {
 			s.Exhausted = true
 			return s, nil
 		}
-		var err error
-		if s.VideoKey == "" {
-			s.VideoKey, err = w.awaitRound(ctx, messageID, started, round, timeout)
-		} else {
-			// The video is there but Bedrock did not report the job
-			// finished yet: check again shortly, with no new callback.
-			err = durable.Wait(ctx, fmt.Sprintf("await status %d", round), timeout)
-		}
+		landed, err := w.awaitRound(ctx, messageID, started, round, timeout)
 		if err != nil {
 			return s, err
 		}
-		if s.VideoKey == "" {
-			s.Age += timeout // the round timed out
+		if landed.Key != "" {
+			s.Status, s.VideoKey = bedrockjob.StatusCompleted, landed.Key
+			s.DetectedAt, s.EndTime = landed.detectedAt, landed.LandedAt
+			if s.EndTime.IsZero() || s.EndTime.After(s.DetectedAt) {
+				s.EndTime = s.DetectedAt
+			}
+			return s, nil
+		}
+		s.Age += timeout
+		if !check {
+			s.Exhausted = true
+			return s, nil
 		}
 		s, err = durable.Step(ctx, fmt.Sprintf("check job %d", round), func(sc durable.StepContext) (pollState, error) {
 			// The clock is read in the step, so replay sees the same age.
@@ -63,34 +76,34 @@ func (w *workflow) awaitVideo(ctx durable.Context, messageID string, started sta
 		if err != nil || s.done() {
 			return s, err
 		}
-		if s.VideoKey == "" {
-			timeout, _ = sched.FallbackNext(s.Checks, s.Age)
-			continue
-		}
-		timeout = 0
-		if left := sched.Deadline - s.Age; left >= time.Second {
-			timeout = min(pollschedule.MinInterval, left.Truncate(time.Second))
-		}
 	}
 }
 
+// landedVideo is a round's video: the notification's (or the listing's)
+// key, and when the workflow learned of it.
+type landedVideo struct {
+	jobstore.VideoLanded
+	detectedAt time.Time
+}
+
 // awaitRound is one wait round: create the callback, register it, and wait
-// for it until timeout. It returns the video's key from the notification
-// (or from the bucket, when the video was there before the callback was
-// registered), or "" when the round timed out.
-func (w *workflow) awaitRound(ctx durable.Context, messageID string, started startedJob, round int, timeout time.Duration) (string, error) {
+// for it until timeout. It returns the video from the notification (or
+// from the bucket, when the video was there before the callback was
+// registered), or no key when the round timed out.
+func (w *workflow) awaitRound(ctx durable.Context, messageID string, started startedJob, round int, timeout time.Duration) (landedVideo, error) {
 	cb, err := durable.CreateCallback[jobstore.VideoLanded](ctx, fmt.Sprintf("video landed %d", round), durable.WithCallbackTimeout(timeout))
 	if err != nil {
-		return "", err
+		return landedVideo{}, err
 	}
 	reg, err := durable.Step(ctx, fmt.Sprintf("register callback %d", round), func(sc durable.StepContext) (registration, error) {
 		return w.register(sc, messageID, started, cb.ID)
 	}, durable.WithRetry(registerRetry))
 	if err != nil {
-		return "", err
+		return landedVideo{}, err
 	}
 	if reg.VideoKey != "" {
-		return reg.VideoKey, nil
+		ctx.Logger().Info("video found at registration", "messageId", messageID, "round", round, "key", reg.VideoKey)
+		return landedVideo{VideoLanded: jobstore.VideoLanded{Bucket: w.deps.Store.Bucket(), Key: reg.VideoKey}, detectedAt: reg.At}, nil
 	}
 	landed, err := cb.Result(ctx)
 	var cbErr *durable.CallbackError
@@ -99,15 +112,22 @@ func (w *workflow) awaitRound(ctx durable.Context, messageID string, started sta
 		// Timed out (or failed by someone else): the fallback check
 		// decides.
 		ctx.Logger().Info("no video notification", "messageId", messageID, "round", round, "timeout", timeout.String(), "reason", cbErr.Type)
-		return "", nil
+		return landedVideo{}, nil
 	case err != nil:
-		return "", err
+		return landedVideo{}, err
 	}
 	if msg := w.checkLanded(messageID, landed); msg != "" {
 		ctx.Logger().Warn("ignoring a video notification", "messageId", messageID, "round", round, "reason", msg)
-		return "", nil
+		return landedVideo{}, nil
 	}
-	return landed.Key, nil
+	// When the notification arrived, read once and checkpointed.
+	at, err := durable.Step(ctx, fmt.Sprintf("note video %d", round), func(durable.StepContext) (time.Time, error) {
+		return w.deps.Now().UTC(), nil
+	}, durable.WithRetry(durable.NoRetry))
+	if err != nil {
+		return landedVideo{}, err
+	}
+	return landedVideo{VideoLanded: landed, detectedAt: at}, nil
 }
 
 // register writes callback.json naming the round's callback, then lists the
@@ -126,10 +146,11 @@ func (w *workflow) register(sc durable.StepContext, messageID string, started st
 	if err != nil {
 		return registration{}, err
 	}
+	reg := registration{At: w.deps.Now().UTC()}
 	if found {
-		return registration{VideoKey: key}, nil
+		reg.VideoKey = key
 	}
-	return registration{}, nil
+	return reg, nil
 }
 
 // registerRetry retries S3 faults of the register step (2 s doubling to
