@@ -79,8 +79,20 @@ const (
 	CallbackUnknown Outcome = "callback-unknown"
 )
 
-// Handle is the Lambda handler: it notifies every record and returns an
-// error, so that Lambda retries the event, only when a record failed
+// RetryError reports the records of an event that failed transiently. Its
+// type name is the errorType Lambda records for the failed invocation.
+type RetryError struct {
+	// Errs holds one error per failed record.
+	Errs []error
+}
+
+func (e *RetryError) Error() string { return errors.Join(e.Errs...).Error() }
+
+// Unwrap returns the records' errors.
+func (e *RetryError) Unwrap() []error { return e.Errs }
+
+// Handle is the Lambda handler: it notifies every record and returns a
+// *RetryError, so that Lambda retries the event, only when a record failed
 // transiently. Records already completed are safe to notify again.
 func (n *Notifier) Handle(ctx context.Context, ev events.S3Event) error {
 	var errs []error
@@ -89,7 +101,10 @@ func (n *Notifier) Handle(ctx context.Context, ev events.S3Event) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return &RetryError{Errs: errs}
+	}
+	return nil
 }
 
 // Notify handles one S3 record and reports what it did. The error is

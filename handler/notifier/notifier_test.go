@@ -289,6 +289,10 @@ func TestHandleNotifiesEveryRecordAndReportsEachFailure(t *testing.T) {
 	if strings.Contains(err.Error(), "m-2") {
 		t.Errorf("m-2 (no callback) reported as a failure: %v", err)
 	}
+	var retry *notifier.RetryError
+	if !errors.As(err, &retry) || len(retry.Errs) != 1 {
+		t.Errorf("error %T %v, want a *RetryError with one record's error", err, err)
+	}
 	var apiErr interface{ ErrorCode() string }
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "SlowDown" {
 		t.Errorf("error %v does not wrap the S3 error", err)
