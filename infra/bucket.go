@@ -89,7 +89,7 @@ func (p *VideoPipeline) declareBucket(ctx *pulumi.Context, name string, s Settin
 	if err != nil {
 		return fmt.Errorf("declaring bucket lifecycle: %w", err)
 	}
-	_, err = s3.NewBucketPolicy(ctx, name+"-output-policy", &s3.BucketPolicyArgs{
+	policy, err := s3.NewBucketPolicy(ctx, name+"-output-policy", &s3.BucketPolicyArgs{
 		Region: region,
 		Bucket: bucket.ID(),
 		Policy: policyJSON(bucket.Arn, denyInsecureTransportPolicy),
@@ -97,5 +97,6 @@ func (p *VideoPipeline) declareBucket(ctx *pulumi.Context, name string, s Settin
 	if err != nil {
 		return fmt.Errorf("declaring bucket policy: %w", err)
 	}
+	p.bucketConfigured = policy
 	return nil
 }

@@ -19,12 +19,17 @@ import (
 	"github.com/bedrockvideo/pipeline/internal/gotoolchain"
 )
 
-// DefaultHandlerPackage is the Go package of the Lambda handler, relative to
-// the module root.
+// DefaultHandlerPackage is the Go package of the durable function, relative
+// to the module root.
 const DefaultHandlerPackage = "./handler/cmd/bootstrap"
 
+// DefaultNotifierPackage is the Go package of the notifier function,
+// relative to the module root.
+const DefaultNotifierPackage = "./handler/cmd/notifier"
+
 // DefaultBuildDir is the git-ignored folder, relative to the module root,
-// that receives the handler binary and its archive.
+// that receives each handler's binary and archive, in a folder of its own:
+// build/bootstrap/<GOARCH>/ and build/notifier/<GOARCH>/.
 const DefaultBuildDir = "build"
 
 // zipEpoch is the modification time stamped on the archive entry. It is fixed
@@ -41,8 +46,10 @@ type BuildOptions struct {
 	// Package is the main package to build, relative to ModuleDir.
 	// Empty means DefaultHandlerPackage.
 	Package string
-	// OutDir receives <GOARCH>/bootstrap and <GOARCH>/bootstrap.zip. A
-	// relative path is taken relative to ModuleDir. Empty means
+	// OutDir receives <name>/<GOARCH>/bootstrap and
+	// <name>/<GOARCH>/bootstrap.zip, where name is the last element of
+	// Package (none for "."), so that every handler has a folder of its
+	// own. A relative path is taken relative to ModuleDir. Empty means
 	// DefaultBuildDir.
 	OutDir string
 	// GOARCH is the target architecture (arm64 or amd64). Empty means arm64.
@@ -66,8 +73,8 @@ type Artifact struct {
 	Base64SHA256 string
 }
 
-// BuildHandler cross-compiles the handler for linux with the flags that make
-// the binary byte-reproducible and packs it into a zip whose single entry is
+// BuildHandler cross-compiles a handler package for linux with the flags
+// that make the binary byte-reproducible and packs it into a zip whose single entry is
 // `bootstrap`, with a fixed time stamp and permissions. Building the same
 // source twice yields identical archive bytes, so a second preview shows no
 // change to the function code. A failing build returns an error carrying the
@@ -83,7 +90,7 @@ func BuildHandler(ctx context.Context, opts BuildOptions) (Artifact, error) {
 	if !filepath.IsAbs(outDir) {
 		outDir = filepath.Join(moduleDir, outDir)
 	}
-	outDir = filepath.Join(outDir, goarch)
+	outDir = filepath.Join(outDir, filepath.Base(filepath.FromSlash(pkg)), goarch)
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return Artifact{}, fmt.Errorf("creating build directory: %w", err)
 	}

@@ -1,10 +1,13 @@
 // Package infra holds the VideoPipeline Pulumi component: an SQS queue that
 // feeds a Go Lambda durable function through a provisioned-mode event source
-// mapping, and an S3 bucket in the Bedrock region that receives the videos
-// Amazon Bedrock renders asynchronously.
+// mapping, an S3 bucket in the Bedrock region that receives the videos
+// Amazon Bedrock renders asynchronously, and (with event-driven completion)
+// a notifier function the bucket invokes when a video lands, which ends the
+// durable function's wait for it.
 package infra
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -39,6 +42,13 @@ type VideoPipelineArgs struct {
 	// Build says how to build the handler when Handler is nil. Its GOARCH is
 	// taken from Settings.Architecture.
 	Build BuildOptions
+	// Notifier, when set, is the already built notifier archive to deploy
+	// (with Settings.EventDrivenCompletion), and NotifierBuild is ignored.
+	Notifier *Artifact
+	// NotifierBuild says how to build the notifier when Notifier is nil;
+	// an empty Package means DefaultNotifierPackage. Its GOARCH is taken
+	// from Settings.Architecture.
+	NotifierBuild BuildOptions
 }
 
 // VideoPipeline is the whole video pipeline as one reusable component.
@@ -83,6 +93,22 @@ type VideoPipeline struct {
 	Alarms []*cloudwatch.MetricAlarm
 	// Dashboard shows the queue, the jobs and the function.
 	Dashboard *cloudwatch.Dashboard
+	// Notifier is the notifier function, in the bucket's region; nil when
+	// event-driven completion is off, like the other Notifier* fields.
+	Notifier *lambda.Function
+	// NotifierRole is the notifier's execution role.
+	NotifierRole *iam.Role
+	// NotifierLogGroup receives the notifier's JSON logs.
+	NotifierLogGroup *cloudwatch.LogGroup
+	// NotifierPermission lets the bucket invoke the notifier.
+	NotifierPermission *lambda.Permission
+	// BucketNotification sends the bucket's video ObjectCreated events to
+	// the notifier.
+	BucketNotification *s3.BucketNotification
+
+	// bucketConfigured is the last of the bucket's configuration
+	// resources, which S3 wants applied one after another.
+	bucketConfigured pulumi.Resource
 }
 
 // NewVideoPipeline validates the settings, builds the handler (unless
@@ -107,6 +133,17 @@ func NewVideoPipeline(ctx *pulumi.Context, name string, args *VideoPipelineArgs,
 			return nil, fmt.Errorf("video pipeline %q: %w", name, err)
 		}
 		artifact = &built
+	}
+	notifierArtifact := args.Notifier
+	if notifierArtifact == nil && s.EventDrivenCompletion {
+		build := args.NotifierBuild
+		build.Package = cmp.Or(build.Package, DefaultNotifierPackage)
+		build.GOARCH = s.GOARCH()
+		built, err := BuildHandler(ctx.Context(), build)
+		if err != nil {
+			return nil, fmt.Errorf("video pipeline %q: notifier: %w", name, err)
+		}
+		notifierArtifact = &built
 	}
 
 	p := &VideoPipeline{}
@@ -140,6 +177,11 @@ func NewVideoPipeline(ctx *pulumi.Context, name string, args *VideoPipelineArgs,
 	}
 	if err := p.declareOperations(ctx, name, s, parent); err != nil {
 		return nil, err
+	}
+	if s.EventDrivenCompletion {
+		if err := p.declareNotifier(ctx, name, s, ids, notifierArtifact, parent); err != nil {
+			return nil, err
+		}
 	}
 
 	p.QueueURL = p.Queue.Url
@@ -175,6 +217,9 @@ func (s Settings) HandlerConfig(bucket string) config.Config {
 		EventBus:         s.EventBusName,
 		MetricsNamespace: s.MetricsNamespace,
 		ConcurrentJobs:   s.BedrockConcurrentJobs,
+		// The workflow registers callbacks only when a notifier is
+		// deployed to complete them.
+		CompletionCallbacks: s.EventDrivenCompletion,
 	}
 }
 

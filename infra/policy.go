@@ -201,3 +201,59 @@ func eventsPolicy(busArn string) PolicyDocument {
 		Resource: []string{busArn},
 	})
 }
+
+// callbackRecordPattern matches every message's callback.json under the
+// output prefix.
+const callbackRecordPattern = config.OutputPrefix + "*/callback.json"
+
+// notifierPolicy is everything the notifier function may do: write its own
+// logs, read the workflow's callback records, and complete callbacks of the
+// durable function.
+//
+// Logs: CreateLogStream takes the log-group resource type and PutLogEvents
+// the log-stream type (Service Authorization Reference, Amazon CloudWatch
+// Logs), so both are granted on the notifier's log group and its streams
+// only, instead of the managed basic execution policy's "*".
+//
+// S3: s3:GetObject on videos/*/callback.json only, not on the videos; and
+// s3:ListBucket restricted by s3:prefix to the same keys, because without
+// it S3 answers a GET for a missing record with 403 instead of 404 and the
+// notifier could not tell "no callback registered" (skip the event) from
+// "forbidden" (fail it).
+//
+// Lambda: SendDurableExecutionCallbackSuccess is authorized against the
+// durable execution's ARN, function:<name>:<version>/durable-execution/...,
+// which an unqualified function ARN never matches ("Security and
+// permissions for Lambda durable functions", Lambda developer guide);
+// <function ARN>:* grants the executions of every version of the durable
+// function and of no other function. The notifier never sends failures or
+// heartbeats, so those actions are not granted.
+func notifierPolicy(logGroupArn, bucketArn, functionArn string) PolicyDocument {
+	return newPolicy(
+		PolicyStatement{
+			Sid:      "WriteOwnLogs",
+			Effect:   "Allow",
+			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resource: []string{logGroupArn, logGroupArn + ":log-stream:*"},
+		},
+		PolicyStatement{
+			Sid:      "ReadCallbackRecords",
+			Effect:   "Allow",
+			Action:   []string{"s3:GetObject"},
+			Resource: []string{bucketArn + "/" + callbackRecordPattern},
+		},
+		PolicyStatement{
+			Sid:       "TellMissingCallbackRecords",
+			Effect:    "Allow",
+			Action:    []string{"s3:ListBucket"},
+			Resource:  []string{bucketArn},
+			Condition: map[string]map[string]any{"StringLike": {"s3:prefix": []string{callbackRecordPattern}}},
+		},
+		PolicyStatement{
+			Sid:      "CompleteDurableFunctionCallbacks",
+			Effect:   "Allow",
+			Action:   []string{"lambda:SendDurableExecutionCallbackSuccess"},
+			Resource: []string{functionArn + ":*"},
+		},
+	)
+}

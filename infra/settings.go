@@ -122,6 +122,12 @@ type Settings struct {
 	// AlarmEmail (alarmEmail, default "") subscribes this address to the
 	// alarm topic when set (the recipient confirms by email).
 	AlarmEmail string
+	// EventDrivenCompletion (eventDrivenCompletion, default true) deploys
+	// the notifier function and the bucket notification that completes
+	// each job's durable callback when its video lands, and tells the
+	// handler to wait on that callback with polling as the fallback;
+	// false deploys neither and the handler polls only.
+	EventDrivenCompletion bool
 }
 
 // DefaultSettings returns the settings used for every key the stack leaves
@@ -148,6 +154,7 @@ func DefaultSettings() Settings {
 		MaximumPollers:                 5,
 		EventBusName:                   handlerconfig.DefaultEventBus,
 		MetricsNamespace:               handlerconfig.DefaultMetricsNamespace,
+		EventDrivenCompletion:          true,
 	}
 }
 
@@ -204,6 +211,7 @@ func SettingsFromConfig(ctx *pulumi.Context) (Settings, error) {
 	str("eventBusName", &s.EventBusName)
 	str("metricsNamespace", &s.MetricsNamespace)
 	str("alarmEmail", &s.AlarmEmail)
+	boolean("eventDrivenCompletion", &s.EventDrivenCompletion)
 
 	var models []string
 	if err := cfg.TryObject("allowedModelIds", &models); err == nil {

@@ -50,6 +50,7 @@ type S3 struct {
 	objects  map[string]Object // "bucket/key"
 	denyList []string          // "bucket/prefix"
 	puts     map[string]int
+	events   s3Notifier
 
 	// MaxListKeys caps ListObjectsV2 pages below the request's max-keys
 	// (0: S3's own cap of 1000), to exercise pagination.
@@ -82,12 +83,14 @@ func (s *S3) DenyList(bucket, prefix string) {
 	s.denyList = append(s.denyList, bucket+"/"+prefix)
 }
 
-// Put stores an object directly.
+// Put stores an object directly, as another writer (Bedrock, say) would;
+// it is notified like a PutObject.
 func (s *S3) Put(bucket, key string, body []byte, contentType string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buckets[bucket] = true
-	s.putLocked(bucket, key, body, contentType)
+	obj := s.putLocked(bucket, key, body, contentType)
+	s.objectCreated(bucket, key, obj, requestID())
 }
 
 func (s *S3) putLocked(bucket, key string, body []byte, contentType string) Object {
@@ -197,8 +200,10 @@ func (s *S3) putObject(w http.ResponseWriter, r *http.Request, bucket, key strin
 	}
 	obj := s.putLocked(bucket, key, body, r.Header.Get("Content-Type"))
 	s.puts[bucket+"/"+key]++
+	reqID := requestID()
+	s.objectCreated(bucket, key, obj, reqID)
 	w.Header().Set("ETag", obj.ETag)
-	w.Header().Set("x-amz-request-id", requestID())
+	w.Header().Set("x-amz-request-id", reqID)
 	w.WriteHeader(http.StatusOK)
 }
 

@@ -54,13 +54,19 @@ const (
 	// DefaultConcurrentJobs); the admission check starts a job only while
 	// fewer of the model's jobs are InProgress.
 	EnvConcurrentJobs = "BEDROCK_CONCURRENT_JOBS"
+	// EnvCompletionCallbacks turns event-driven completion on or off:
+	// "true" (default) makes the workflow wait for each started job on a
+	// durable callback that the notifier completes when the video lands
+	// in the bucket, polling only as a sparse fallback; "false" makes it
+	// poll Bedrock on the dense schedule and write no callback.json.
+	EnvCompletionCallbacks = "COMPLETION_CALLBACKS"
 )
 
 // Variables lists every environment variable the handler reads, in the
 // order Environ documents them.
 func Variables() []string {
 	return []string{EnvOutputBucket, EnvModelID, EnvAllowedModels, EnvRegion, EnvExecutionTimeout, EnvMaxConcurrency, EnvConcurrentJobs,
-		EnvEventBus, EnvMetricsNamespace}
+		EnvEventBus, EnvMetricsNamespace, EnvCompletionCallbacks}
 }
 
 // Defaults and limits of the settings.
@@ -164,23 +170,29 @@ type Config struct {
 	// start step admits a job only while fewer of the model's jobs are
 	// InProgress (EnvConcurrentJobs; see package admission).
 	ConcurrentJobs int
+	// CompletionCallbacks makes the workflow wait for each job on a
+	// durable callback completed by the notifier, with polling as the
+	// fallback; false is pure polling (EnvCompletionCallbacks).
+	CompletionCallbacks bool
 }
 
 // Defaults returns the configuration an environment holding only
 // OUTPUT_BUCKET_NAME=bucket gives: the catalogue's live model in its
-// region, the longest execution timeout, 10 records at once.
+// region, the longest execution timeout, 10 records at once, event-driven
+// completion on.
 func Defaults(bucket string) Config {
 	m := videomodels.Default()
 	return Config{
-		OutputBucket:     bucket,
-		DefaultModel:     m.ID,
-		AllowedModels:    []string{m.ID},
-		BedrockRegion:    m.Regions[0],
-		ExecutionTimeout: DefaultExecutionTimeout,
-		MaxConcurrency:   DefaultMaxConcurrency,
-		EventBus:         DefaultEventBus,
-		MetricsNamespace: DefaultMetricsNamespace,
-		ConcurrentJobs:   DefaultConcurrentJobs,
+		OutputBucket:        bucket,
+		DefaultModel:        m.ID,
+		AllowedModels:       []string{m.ID},
+		BedrockRegion:       m.Regions[0],
+		ExecutionTimeout:    DefaultExecutionTimeout,
+		MaxConcurrency:      DefaultMaxConcurrency,
+		EventBus:            DefaultEventBus,
+		MetricsNamespace:    DefaultMetricsNamespace,
+		ConcurrentJobs:      DefaultConcurrentJobs,
+		CompletionCallbacks: true,
 	}
 }
 
@@ -201,15 +213,16 @@ func (c Config) ModelIDs() []string {
 // AllowedModels equals c.ModelIDs().
 func (c Config) Environ() map[string]string {
 	return map[string]string{
-		EnvOutputBucket:     c.OutputBucket,
-		EnvModelID:          c.DefaultModel,
-		EnvAllowedModels:    strings.Join(c.ModelIDs(), ","),
-		EnvRegion:           c.BedrockRegion,
-		EnvExecutionTimeout: strconv.FormatInt(int64(c.ExecutionTimeout/time.Second), 10),
-		EnvMaxConcurrency:   strconv.Itoa(c.MaxConcurrency),
-		EnvEventBus:         c.EventBus,
-		EnvMetricsNamespace: c.MetricsNamespace,
-		EnvConcurrentJobs:   strconv.Itoa(c.ConcurrentJobs),
+		EnvOutputBucket:        c.OutputBucket,
+		EnvModelID:             c.DefaultModel,
+		EnvAllowedModels:       strings.Join(c.ModelIDs(), ","),
+		EnvRegion:              c.BedrockRegion,
+		EnvExecutionTimeout:    strconv.FormatInt(int64(c.ExecutionTimeout/time.Second), 10),
+		EnvMaxConcurrency:      strconv.Itoa(c.MaxConcurrency),
+		EnvEventBus:            c.EventBus,
+		EnvMetricsNamespace:    c.MetricsNamespace,
+		EnvConcurrentJobs:      strconv.Itoa(c.ConcurrentJobs),
+		EnvCompletionCallbacks: strconv.FormatBool(c.CompletionCallbacks),
 	}
 }
 
@@ -239,14 +252,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	known := strings.Join(videomodels.IDs(), ", ")
 
 	c := Config{
-		OutputBucket:     get(EnvOutputBucket),
-		DefaultModel:     get(EnvModelID),
-		BedrockRegion:    get(EnvRegion),
-		ExecutionTimeout: DefaultExecutionTimeout,
-		MaxConcurrency:   DefaultMaxConcurrency,
-		EventBus:         get(EnvEventBus),
-		MetricsNamespace: get(EnvMetricsNamespace),
-		ConcurrentJobs:   DefaultConcurrentJobs,
+		OutputBucket:        get(EnvOutputBucket),
+		DefaultModel:        get(EnvModelID),
+		BedrockRegion:       get(EnvRegion),
+		ExecutionTimeout:    DefaultExecutionTimeout,
+		MaxConcurrency:      DefaultMaxConcurrency,
+		EventBus:            get(EnvEventBus),
+		MetricsNamespace:    get(EnvMetricsNamespace),
+		ConcurrentJobs:      DefaultConcurrentJobs,
+		CompletionCallbacks: true,
 	}
 	switch {
 	case c.OutputBucket == "":
@@ -334,6 +348,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		} else {
 			c.ConcurrentJobs = n
 		}
+	}
+	switch v := get(EnvCompletionCallbacks); v {
+	case "", "true":
+	case "false":
+		c.CompletionCallbacks = false
+	default:
+		bad("%s=%q must be true (wait for the S3 event, poll as a fallback) or false (poll only)", EnvCompletionCallbacks, v)
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("handler configuration: %w", errors.Join(errs...))

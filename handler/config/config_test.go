@@ -18,15 +18,16 @@ func TestDefaultsFollowTheCatalogue(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		OutputBucket:     "my-videos",
-		DefaultModel:     videomodels.LumaRay2,
-		AllowedModels:    []string{videomodels.LumaRay2},
-		BedrockRegion:    "us-west-2",
-		ExecutionTimeout: 900 * time.Second,
-		MaxConcurrency:   10,
-		EventBus:         "default",
-		MetricsNamespace: "BedrockVideoPipeline",
-		ConcurrentJobs:   3,
+		OutputBucket:        "my-videos",
+		DefaultModel:        videomodels.LumaRay2,
+		AllowedModels:       []string{videomodels.LumaRay2},
+		BedrockRegion:       "us-west-2",
+		ExecutionTimeout:    900 * time.Second,
+		MaxConcurrency:      10,
+		EventBus:            "default",
+		MetricsNamespace:    "BedrockVideoPipeline",
+		ConcurrentJobs:      3,
+		CompletionCallbacks: true,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
@@ -49,13 +50,14 @@ func TestRegionDefaultsToTheModelsRegion(t *testing.T) {
 func TestAllSettings(t *testing.T) {
 	c, err := FromEnv(func(k string) string {
 		return map[string]string{
-			EnvOutputBucket:     "my-videos",
-			EnvModelID:          videomodels.NovaReelV10,
-			EnvAllowedModels:    " amazon.nova-reel-v1:1, amazon.nova-reel-v1:1,,",
-			EnvRegion:           "us-east-1",
-			EnvExecutionTimeout: "600",
-			EnvMaxConcurrency:   "4",
-			EnvConcurrentJobs:   "12",
+			EnvOutputBucket:        "my-videos",
+			EnvModelID:             videomodels.NovaReelV10,
+			EnvAllowedModels:       " amazon.nova-reel-v1:1, amazon.nova-reel-v1:1,,",
+			EnvRegion:              "us-east-1",
+			EnvExecutionTimeout:    "600",
+			EnvMaxConcurrency:      "4",
+			EnvConcurrentJobs:      "12",
+			EnvCompletionCallbacks: "false",
 		}[k]
 	})
 	if err != nil {
@@ -66,7 +68,7 @@ func TestAllSettings(t *testing.T) {
 		AllowedModels: []string{videomodels.NovaReelV10, videomodels.NovaReelV11},
 		BedrockRegion: "us-east-1", ExecutionTimeout: 600 * time.Second, MaxConcurrency: 4,
 		EventBus: "default", MetricsNamespace: "BedrockVideoPipeline",
-		ConcurrentJobs: 12,
+		ConcurrentJobs: 12, CompletionCallbacks: false,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
@@ -80,11 +82,11 @@ func TestEnvironRoundTrip(t *testing.T) {
 		Defaults("my-videos"),
 		{OutputBucket: "a.b-c", DefaultModel: videomodels.NovaReelV11, AllowedModels: []string{videomodels.NovaReelV11},
 			BedrockRegion: "us-east-1", ExecutionTimeout: time.Second, MaxConcurrency: 1, ConcurrentJobs: 1,
-			EventBus: "video-events", MetricsNamespace: "Team/Video"},
+			EventBus: "video-events", MetricsNamespace: "Team/Video", CompletionCallbacks: false},
 		{OutputBucket: "videos-123", DefaultModel: videomodels.NovaReelV10,
 			AllowedModels: []string{videomodels.NovaReelV10, videomodels.NovaReelV11},
 			BedrockRegion: "us-east-1", ExecutionTimeout: 450 * time.Second, MaxConcurrency: 100, ConcurrentJobs: 1000,
-			EventBus: "default", MetricsNamespace: "BedrockVideoPipeline"},
+			EventBus: "default", MetricsNamespace: "BedrockVideoPipeline", CompletionCallbacks: true},
 	}
 	for _, c := range configs {
 		env := c.Environ()
@@ -131,6 +133,8 @@ func TestBadSettings(t *testing.T) {
 		{map[string]string{EnvOutputBucket: "b-b", EnvMaxConcurrency: "0"}, []string{`MAX_CONCURRENT_RECORDS="0" must be a whole number from 1 to 100`}},
 		{map[string]string{EnvOutputBucket: "b-b", EnvConcurrentJobs: "0"}, []string{`BEDROCK_CONCURRENT_JOBS="0" must be a whole number from 1 to 1000: the account's quota`}},
 		{map[string]string{EnvOutputBucket: "b-b", EnvConcurrentJobs: "three"}, []string{`BEDROCK_CONCURRENT_JOBS="three"`}},
+		{map[string]string{EnvOutputBucket: "b-b", EnvCompletionCallbacks: "yes"}, []string{`COMPLETION_CALLBACKS="yes" must be true`, "or false (poll only)"}},
+		{map[string]string{EnvOutputBucket: "b-b", EnvCompletionCallbacks: "0"}, []string{`COMPLETION_CALLBACKS="0"`}},
 		{map[string]string{EnvModelID: "x", EnvExecutionTimeout: "0"}, []string{"OUTPUT_BUCKET_NAME is required", "BEDROCK_MODEL_ID", "DURABLE_EXECUTION_TIMEOUT_SECONDS"}},
 	}
 	for _, tt := range tests {
@@ -206,7 +210,7 @@ func constName(env string) string {
 		"EnvOutputBucket": EnvOutputBucket, "EnvModelID": EnvModelID, "EnvAllowedModels": EnvAllowedModels,
 		"EnvRegion": EnvRegion, "EnvExecutionTimeout": EnvExecutionTimeout, "EnvMaxConcurrency": EnvMaxConcurrency,
 		"EnvEventBus": EnvEventBus, "EnvMetricsNamespace": EnvMetricsNamespace,
-		"EnvConcurrentJobs": EnvConcurrentJobs,
+		"EnvConcurrentJobs": EnvConcurrentJobs, "EnvCompletionCallbacks": EnvCompletionCallbacks,
 	} {
 		if n == env {
 			return c

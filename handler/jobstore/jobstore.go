@@ -2,7 +2,10 @@
 // output bucket: videos/<messageId>/job.json, written once right after
 // Bedrock accepted the job, which every later delivery of the same SQS
 // message re-attaches to instead of starting another (paid) job; and
-// videos/<messageId>/result.json, the job's outcome.
+// videos/<messageId>/result.json, the job's outcome; and
+// videos/<messageId>/callback.json, the durable callback the workflow waits
+// on for the job's video, which the notifier completes with a VideoLanded
+// when the video lands in the bucket.
 package jobstore
 
 import (
@@ -35,6 +38,23 @@ func JobKey(messageID string) string { return Prefix + messageID + "/job.json" }
 // ResultKey is the key of a message's result.
 func ResultKey(messageID string) string { return Prefix + messageID + "/result.json" }
 
+// CallbackKey is the key of a message's callback record.
+func CallbackKey(messageID string) string { return Prefix + messageID + "/callback.json" }
+
+// MessageIDOfKey returns the message id of a key under Prefix (the path
+// segment after videos/); ok is false for keys outside a message's prefix.
+func MessageIDOfKey(key string) (messageID string, ok bool) {
+	rest, found := strings.CutPrefix(key, Prefix)
+	if !found {
+		return "", false
+	}
+	id, _, found := strings.Cut(rest, "/")
+	if !found || id == "" {
+		return "", false
+	}
+	return id, true
+}
+
 // OutputURI is where Bedrock writes a message's video:
 // s3://<bucket>/videos/<messageId>. Under it Amazon Nova Reel writes
 // <invocationId>/output.mp4; other models' layouts are not documented, so
@@ -51,6 +71,27 @@ type JobRecord struct {
 	ClientRequestToken string    `json:"clientRequestToken"`
 	OutputURI          string    `json:"outputUri"`
 	SubmittedAt        time.Time `json:"submittedAt"`
+}
+
+// CallbackRecord is callback.json: the durable callback the workflow is
+// waiting on for a message's video. Each wait round (and each redelivered
+// execution) writes a fresh callback and overwrites the record, so the
+// notifier always finds the current one; completing an older one is
+// answered by Lambda as a callback that is already closed.
+type CallbackRecord struct {
+	CallbackID    string    `json:"callbackId"`
+	MessageID     string    `json:"messageId"`
+	InvocationArn string    `json:"invocationArn"`
+	CreatedAt     time.Time `json:"createdAt"`
+}
+
+// VideoLanded is the result the notifier completes a callback with: where
+// the job's video landed and, when the event says, when (the S3 event's
+// eventTime, when S3 finished writing it).
+type VideoLanded struct {
+	Bucket   string    `json:"bucket"`
+	Key      string    `json:"key"`
+	LandedAt time.Time `json:"landedAt,omitzero"`
 }
 
 // Result statuses.
@@ -249,6 +290,43 @@ func (s *Store) FindVideo(ctx context.Context, messageID, invocationID string) (
 		return anywhere, true, nil
 	}
 	return "", false, nil
+}
+
+// PutCallback writes (or overwrites) the message's callback.json.
+func (s *Store) PutCallback(ctx context.Context, rec CallbackRecord) error {
+	switch {
+	case rec.MessageID == "":
+		return errors.New("callback record: messageId is required")
+	case rec.CallbackID == "":
+		return fmt.Errorf("callback record of message %s: callbackId is required", rec.MessageID)
+	}
+	key := CallbackKey(rec.MessageID)
+	if err := s.put(ctx, key, rec, false); err != nil {
+		return s.describe("writing", key, err)
+	}
+	return nil
+}
+
+// GetCallback reads the message's callback.json; found is false when there
+// is none (no job started, or event-driven completion is off).
+func (s *Store) GetCallback(ctx context.Context, messageID string) (rec CallbackRecord, found bool, err error) {
+	key := CallbackKey(messageID)
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		var noKey *types.NoSuchKey
+		if errors.As(err, &noKey) {
+			return CallbackRecord{}, false, nil
+		}
+		return CallbackRecord{}, false, s.describe("reading", key, err)
+	}
+	defer out.Body.Close()
+	if err := json.NewDecoder(out.Body).Decode(&rec); err != nil {
+		return CallbackRecord{}, false, fmt.Errorf("s3://%s/%s is not a callback record: %w", s.bucket, key, err)
+	}
+	if rec.CallbackID == "" {
+		return CallbackRecord{}, false, fmt.Errorf("s3://%s/%s has no callbackId", s.bucket, key)
+	}
+	return rec, true, nil
 }
 
 // LoadResult reads a message's result.json.

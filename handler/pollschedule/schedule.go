@@ -151,3 +151,34 @@ func scale(d time.Duration, f float64) time.Duration {
 func ceilSeconds(d time.Duration) time.Duration {
 	return time.Duration(math.Ceil(d.Seconds())) * time.Second
 }
+
+// Fallback tuning: with event-driven completion the notification reports a
+// finished video, and checks are only the safety net that finds failed
+// jobs (which write no video), lost events and stale callbacks.
+const (
+	// MinFallbackInterval is the shortest time between fallback checks.
+	MinFallbackInterval = 60 * time.Second
+	// MaxFallbackInterval caps it, bounding how late a failed job is
+	// found once it is overdue: one durable execution timeout at most
+	// (config.MaxExecutionTimeout), so a job that outlasts executions is
+	// checked about once per delivery.
+	MaxFallbackInterval = 15 * time.Minute
+)
+
+// NextFallbackCheck returns the job age of the first fallback check after
+// job age age. The fallback checks are planned by job age alone, across
+// executions: the first at the end of the window in which most jobs
+// finish (FastUntil, at least MinFallbackInterval), then each at twice the
+// previous one's age, MinFallbackInterval–MaxFallbackInterval apart. So a
+// job that finishes within twice its expected generation time meets at
+// most one check before its notification (two for jobs longer than
+// MaxFallbackInterval), and a failed job is found at the first check after
+// it failed. The caller
+// checks only at planned ages within its Deadline.
+func (s Schedule) NextFallbackCheck(age time.Duration) time.Duration {
+	next := ceilSeconds(max(s.FastUntil(), MinFallbackInterval))
+	for next <= age {
+		next += min(max(next, MinFallbackInterval), MaxFallbackInterval)
+	}
+	return next
+}

@@ -29,6 +29,9 @@ type pollState struct {
 	// TransientErrors counts checks that failed with a retryable error.
 	TransientErrors int    `json:"transientErrors,omitempty"`
 	LastError       string `json:"lastError,omitempty"`
+	// VideoKey is the video's key as the completed callback reported it
+	// (event-driven completion only).
+	VideoKey string `json:"videoKey,omitempty"`
 }
 
 func (s pollState) done() bool {
@@ -59,7 +62,26 @@ func (w *workflow) awaitJob(ctx durable.Context, messageID string, started start
 
 // check runs one GetAsyncInvoke and plans the next check.
 func (w *workflow) check(sc durable.StepContext, sched pollschedule.Schedule, messageID, arn string, s pollState) (pollState, error) {
+	s, err := w.readStatus(sc, messageID, arn, s)
+	if err != nil || s.done() {
+		return s, err
+	}
+	d, ok := sched.Next(s.Checks, s.Age)
+	if !ok {
+		s.NextDelay, s.Exhausted = 0, true
+		return s, nil
+	}
+	s.NextDelay = d
+	s.Age += d
+	return s, nil
+}
+
+// readStatus runs one GetAsyncInvoke and records what it said in s. A
+// retryable error only costs the check (counted in TransientErrors); a
+// terminal one (the job is gone, access denied) is returned.
+func (w *workflow) readStatus(sc durable.StepContext, messageID, arn string, s pollState) (pollState, error) {
 	s.Checks++
+	s.NextDelay = 0
 	st, err := w.deps.Bedrock.Get(sc, arn)
 	switch {
 	case err == nil:
@@ -81,17 +103,6 @@ func (w *workflow) check(sc durable.StepContext, sched pollschedule.Schedule, me
 		return s, err
 	}
 	sc.Logger().Info("job status", "messageId", messageID, "invocationArn", arn, "status", s.Status, "checks", s.Checks, "age", s.Age.String())
-	if s.done() {
-		s.NextDelay = 0
-		return s, nil
-	}
-	d, ok := sched.Next(s.Checks, s.Age)
-	if !ok {
-		s.NextDelay, s.Exhausted = 0, true
-		return s, nil
-	}
-	s.NextDelay = d
-	s.Age += d
 	return s, nil
 }
 

@@ -33,6 +33,10 @@ func newLiveEnv(t *testing.T) *env {
 	e.deps.Now = nil
 	e.deps.Config = config.Defaults(bucket)
 	e.deps.Config.MaxConcurrency = 4
+	// These cases are about what Bedrock and S3 accept; they run on
+	// polling, which needs no notifier. callback_test.go covers the
+	// event-driven wait.
+	e.deps.Config.CompletionCallbacks = false
 	return e
 }
 

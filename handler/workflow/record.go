@@ -118,7 +118,11 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 	log.Info("job started", "status", bedrockjob.StatusInProgress, "reattached", started.Reattached, "recoveredByToken", started.RecoveredByToken)
 	w.recordStarted(ctx, log, started)
 
-	state, err := w.awaitJob(ctx, id, started, job.VideoSeconds, deadline)
+	await := w.awaitJob
+	if w.deps.Config.CompletionCallbacks {
+		await = w.awaitVideo
+	}
+	state, err := await(ctx, id, started, job.VideoSeconds, deadline)
 	out.Checks, out.DetectedAt = state.Checks, state.DetectedAt
 	if err != nil {
 		if durable.IsSuspended(err) {
@@ -140,7 +144,10 @@ func (w *workflow) processRecord(ctx durable.Context, rec events.SQSMessage, dea
 	}
 	switch state.Status {
 	case bedrockjob.StatusCompleted:
-		video, err := w.findVideo(ctx, id, started)
+		video, err := "s3://"+w.deps.Store.Bucket()+"/"+state.VideoKey, error(nil)
+		if state.VideoKey == "" {
+			video, err = w.findVideo(ctx, id, started)
+		}
 		if err != nil {
 			if durable.IsSuspended(err) {
 				return out, err

@@ -1,7 +1,9 @@
-// Package e2e runs the real handler binary, built as the deployment builds
-// it, through the durabletest HTTP server (Lambda Runtime API and durable
-// execution routes) against the Bedrock Runtime and S3 fakes, configured
-// only through the environment, as on Lambda.
+// Package e2e runs the real handler binaries, built as the deployment
+// builds them, through the durabletest HTTP server (Lambda Runtime API and
+// durable execution routes) against the Bedrock Runtime and S3 fakes,
+// configured only through the environment, as on Lambda; the notifier runs
+// under a Runtime API of its own and is invoked with the S3 fake's event
+// notifications.
 package e2e
 
 import (
@@ -37,8 +39,9 @@ import (
 
 const bucket = "e2e-videos"
 
-// binary is the bootstrap built once for the whole package.
-var binary string
+// binary is the bootstrap built once for the whole package; notifierBinary
+// the notifier.
+var binary, notifierBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "handler-e2e")
@@ -47,14 +50,17 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "bootstrap")
-	// The deployment's build flags (see infra/build.go), for this host's
-	// architecture so the binary can run here.
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", binary, "./handler/cmd/bootstrap")
-	cmd.Dir = "../.."
-	cmd.Env = append(gotoolchain.Environ(os.Environ()), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the handler: %v\n%s", err, out)
-		os.Exit(1)
+	notifierBinary = filepath.Join(dir, "notifier", "bootstrap")
+	for out, pkg := range map[string]string{binary: "./handler/cmd/bootstrap", notifierBinary: "./handler/cmd/notifier"} {
+		// The deployment's build flags (see infra/build.go), for this
+		// host's architecture so the binary can run here.
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", out, pkg)
+		cmd.Dir = "../.."
+		cmd.Env = append(gotoolchain.Environ(os.Environ()), "CGO_ENABLED=0", "GOOS=linux")
+		if log, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, log)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -68,7 +74,15 @@ type fakes struct {
 	env     []string
 }
 
+// newFakes runs the function as the deployment does with
+// eventDrivenCompletion off: it follows each job by polling. The tests of
+// this file count on that; events_test.go runs the default, event-driven
+// deployment with the notifier.
 func newFakes(t *testing.T) *fakes {
+	return newFakesWith(t, false)
+}
+
+func newFakesWith(t *testing.T, completionCallbacks bool) *fakes {
 	b := awsfake.NewBedrock(t, jobspec.KnownModels()...)
 	s := awsfake.NewS3(t, bucket)
 	b.WriteOutputTo(s)
@@ -86,6 +100,7 @@ func newFakes(t *testing.T) *fakes {
 	// its own event bus and metrics namespace.
 	cfg := config.Defaults(bucket)
 	cfg.EventBus, cfg.MetricsNamespace = "video-events", "E2E/Video"
+	cfg.CompletionCallbacks = completionCallbacks
 	for k, v := range cfg.Environ() {
 		env = append(env, k+"="+v)
 	}

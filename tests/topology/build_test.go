@@ -8,6 +8,7 @@ import (
 	"debug/buildinfo"
 	"debug/elf"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -183,29 +184,41 @@ func TestFailingBuildStopsTheProgram(t *testing.T) {
 	}
 }
 
-// TestProgramBuildsTheHandler checks that, without a prebuilt artifact, the
-// component builds the handler for the configured architecture into the
-// build folder and deploys that archive.
+// TestProgramBuildsTheHandler checks that, without prebuilt artifacts, the
+// component builds the durable handler and the notifier for the configured
+// architecture, each into its own folder of the build directory, and
+// deploys each archive to its function.
 func TestProgramBuildsTheHandler(t *testing.T) {
 	dir := t.TempDir()
 	if err := writeModule(dir, okMain); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "cmd", "notifier"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cmd", "notifier", "main.go"), []byte(okMain), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s := infra.DefaultSettings()
 	s.Architecture = infra.ArchX8664
 	d, err := tryDeploy(t, &infra.VideoPipelineArgs{
-		Settings: s,
-		Build:    infra.BuildOptions{ModuleDir: dir, Package: "."},
+		Settings:      s,
+		Build:         infra.BuildOptions{ModuleDir: dir, Package: "."},
+		NotifierBuild: infra.BuildOptions{ModuleDir: dir, Package: "./cmd/notifier"},
 	}, nil)
 	if err != nil {
 		t.Fatalf("program: %v", err)
 	}
-	want := filepath.Join(dir, "build", "amd64", "bootstrap.zip")
-	code := d.one(t, typeFunction).Inputs["code"]
-	if !code.IsArchive() || code.ArchiveValue().Path != want {
-		t.Fatalf("function code = %v, want archive %s", code, want)
+	for fn, want := range map[string]string{
+		"video-handler":  filepath.Join(dir, "build", "amd64", "bootstrap.zip"),
+		"video-notifier": filepath.Join(dir, "build", "notifier", "amd64", "bootstrap.zip"),
+	} {
+		code := d.named(t, fn).Inputs["code"]
+		if !code.IsArchive() || code.ArchiveValue().Path != want {
+			t.Fatalf("%s code = %v, want archive %s", fn, code, want)
+		}
+		assertSingleBootstrapEntry(t, want, elf.EM_X86_64)
 	}
-	assertSingleBootstrapEntry(t, want, elf.EM_X86_64)
 }
 
 // assertSingleBootstrapEntry checks the archive layout Lambda's

@@ -59,7 +59,7 @@ func TestFunctionEnvironmentIsReadBackByTheHandler(t *testing.T) {
 			s := infra.DefaultSettings()
 			tc.mutate(&s)
 			d := deploy(t, s)
-			env := functionEnv(t, d.one(t, typeFunction))
+			env := functionEnv(t, d.named(t, "video-handler"))
 
 			if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(config.Variables())); !slices.Equal(got, want) {
 				t.Errorf("environment sets %v, want every variable the handler reads: %v", got, want)
@@ -78,6 +78,8 @@ func TestFunctionEnvironmentIsReadBackByTheHandler(t *testing.T) {
 				EventBus:         s.EventBusName,
 				MetricsNamespace: s.MetricsNamespace,
 				ConcurrentJobs:   s.BedrockConcurrentJobs,
+
+				CompletionCallbacks: s.EventDrivenCompletion,
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("handler reads %+v\nwant          %+v", got, want)

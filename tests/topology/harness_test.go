@@ -170,6 +170,10 @@ var (
 	artifactOnce sync.Once
 	artifact     infra.Artifact
 	artifactErr  error
+
+	notifierOnce     sync.Once
+	notifierArtifact infra.Artifact
+	notifierErr      error
 )
 
 // testArtifact builds a throwaway handler once per test binary; the topology
@@ -194,10 +198,39 @@ func testArtifact(t *testing.T) *infra.Artifact {
 	return &artifact
 }
 
+// testNotifier builds a second throwaway handler once per test binary, into
+// a folder of its own, so the tests can tell which archive each function
+// deploys.
+func testNotifier(t *testing.T) *infra.Artifact {
+	t.Helper()
+	notifierOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "topology-notifier-")
+		if err != nil {
+			notifierErr = err
+			return
+		}
+		if err := writeModule(dir, okMain); err != nil {
+			notifierErr = err
+			return
+		}
+		notifierArtifact, notifierErr = infra.BuildHandler(context.Background(), infra.BuildOptions{ModuleDir: dir, Package: "."})
+	})
+	if notifierErr != nil {
+		t.Fatalf("building test notifier: %v", notifierErr)
+	}
+	return &notifierArtifact
+}
+
+// prebuilt returns args deploying the test archives with the given settings.
+func prebuilt(t *testing.T, s infra.Settings) *infra.VideoPipelineArgs {
+	t.Helper()
+	return &infra.VideoPipelineArgs{Settings: s, Handler: testArtifact(t), Notifier: testNotifier(t)}
+}
+
 // deploy runs the component with the given settings on fresh mocks.
 func deploy(t *testing.T, s infra.Settings) deployment {
 	t.Helper()
-	d, err := tryDeploy(t, &infra.VideoPipelineArgs{Settings: s, Handler: testArtifact(t)}, nil)
+	d, err := tryDeploy(t, prebuilt(t, s), nil)
 	if err != nil {
 		t.Fatalf("running program: %v", err)
 	}

@@ -35,7 +35,7 @@ func deployOps(t *testing.T, s infra.Settings) opsDeployment {
 	d := opsDeployment{mocks: &mocks{}}
 	var wg sync.WaitGroup
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		p, err := infra.NewVideoPipeline(ctx, "video", &infra.VideoPipelineArgs{Settings: s, Handler: testArtifact(t)})
+		p, err := infra.NewVideoPipeline(ctx, "video", prebuilt(t, s))
 		if err != nil {
 			return err
 		}
@@ -227,7 +227,7 @@ func TestEventBusPermission(t *testing.T) {
 				!slices.Equal(doc.Statement[0].Action, []string{"events:PutEvents"}) || !slices.Equal(doc.Statement[0].Resource, []string{wantBus}) {
 				t.Errorf("policy %+v, want events:PutEvents on %s only", doc, wantBus)
 			}
-			fn := d.one(t, typeFunction)
+			fn := d.named(t, "video-handler")
 			if got := functionEnv(t, fn)[config.EnvEventBus]; got != bus {
 				t.Errorf("%s = %q, want %q", config.EnvEventBus, got, bus)
 			}

@@ -97,6 +97,7 @@ func TestProjectFileDeclaresEverySetting(t *testing.T) {
 		"queueVisibilityTimeoutSeconds": "1000", "batchSize": "2", "maximumBatchingWindowSeconds": "1",
 		"minimumPollers": "3", "maximumPollers": "6",
 		"eventBusName": "video-events", "metricsNamespace": "Team/Video", "alarmEmail": "ops@example.com",
+		"eventDrivenCompletion": "false",
 	}
 	var declared []string
 	for key := range proj.Config {
@@ -143,7 +144,7 @@ func TestDevStackDeploys(t *testing.T) {
 	if cfg["aws:region"] == "" {
 		t.Error("the dev stack does not set aws:region")
 	}
-	d, err := tryDeploy(t, &infra.VideoPipelineArgs{Handler: testArtifact(t)}, cfg)
+	d, err := tryDeploy(t, prebuilt(t, infra.Settings{}), cfg)
 	if err != nil {
 		t.Fatalf("dev stack does not deploy: %v", err)
 	}
@@ -160,7 +161,7 @@ func TestDevStackDeploys(t *testing.T) {
 // TestProjectDefaultsDeployLiveModel runs the whole program on the defaults
 // of Pulumi.yaml alone, as `pulumi up` on a fresh stack would.
 func TestProjectDefaultsDeployLiveModel(t *testing.T) {
-	d, err := tryDeploy(t, &infra.VideoPipelineArgs{Handler: testArtifact(t)}, projectDefaults(t, loadProject(t)))
+	d, err := tryDeploy(t, prebuilt(t, infra.Settings{}), projectDefaults(t, loadProject(t)))
 	if err != nil {
 		t.Fatalf("project defaults do not deploy: %v", err)
 	}
@@ -176,7 +177,7 @@ func assertDeploysLiveModel(t *testing.T, d deployment) {
 	if live.Lifecycle != videomodels.Active || !live.EndOfLife.IsZero() {
 		t.Fatalf("the catalogue's default %s is %s (end of life %v), want an Active model", live.ID, live.Lifecycle, live.EndOfLife)
 	}
-	c, err := handlerconfig.FromEnviron(functionEnv(t, d.one(t, typeFunction)))
+	c, err := handlerconfig.FromEnviron(functionEnv(t, d.named(t, "video-handler")))
 	if err != nil {
 		t.Fatalf("the handler refuses the environment: %v", err)
 	}
@@ -225,7 +226,7 @@ func TestEndOfLifeModelStopsThePreview(t *testing.T) {
 			for k, v := range tc.config {
 				cfg[testProject+":"+k] = v
 			}
-			d, err := tryDeploy(t, &infra.VideoPipelineArgs{Handler: testArtifact(t)}, cfg)
+			d, err := tryDeploy(t, prebuilt(t, infra.Settings{}), cfg)
 			if err == nil {
 				t.Fatal("the program accepted a model Bedrock cannot serve")
 			}

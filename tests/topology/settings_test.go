@@ -180,7 +180,7 @@ func TestValidateAcceptsBoundaries(t *testing.T) {
 func TestInvalidSettingsStopTheProgramBeforeAnyResource(t *testing.T) {
 	s := infra.DefaultSettings()
 	s.DurableExecutionTimeoutSeconds = 1200
-	d, err := tryDeploy(t, &infra.VideoPipelineArgs{Settings: s, Handler: testArtifact(t)}, nil)
+	d, err := tryDeploy(t, prebuilt(t, s), nil)
 	if err == nil || !strings.Contains(err.Error(), "durableExecutionTimeoutSeconds must be between 1 and 900") {
 		t.Fatalf("program error = %v, want the execution timeout range", err)
 	}
@@ -208,6 +208,7 @@ func TestSettingsFromConfig(t *testing.T) {
 			ns + "batchSize": "2", ns + "maximumBatchingWindowSeconds": "1",
 			ns + "minimumPollers": "3", ns + "maximumPollers": "7",
 			ns + "eventBusName": "video-events", ns + "metricsNamespace": "Team/Video", ns + "alarmEmail": "ops@example.com",
+			ns + "eventDrivenCompletion": "false",
 		}, want: func(s *infra.Settings) {
 			*s = infra.Settings{
 				BedrockRegion: "us-west-2", BedrockModelID: "luma.ray-v2:0", AllowedModelIDs: []string{"luma.ray-v2:0"},
