@@ -299,9 +299,8 @@ func TestHandleNotifiesEveryRecordAndReportsEachFailure(t *testing.T) {
 	}
 }
 
-// TestS3TestEventIsAccepted: S3 sends one s3:TestEvent when the
-// notification configuration is put (Amazon S3 user guide, "Event message
-// structure"); it has no records and must not fail.
+// TestS3TestEventIsAccepted: a message without records, such as the
+// s3:TestEvent S3 sends to check a destination, must not fail.
 func TestS3TestEventIsAccepted(t *testing.T) {
 	r := newRig(t, serve(t, durabletest.NewService()))
 	var ev events.S3Event
