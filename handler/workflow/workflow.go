@@ -2,8 +2,10 @@
 // videos: for every record of a batch, in a child context of its own, it
 // validates the job, starts it on Bedrock exactly once per message —
 // waiting for Bedrock capacity when the account's concurrent-job quota is
-// in use — waits for it with a poll schedule that costs nothing between
-// checks, and writes the outcome to S3. Its result is the SQS partial batch
+// in use — waits for it at no cost while suspended (on a durable callback
+// the notifier completes when the video lands, with sparse fallback
+// checks; or, with event-driven completion off, on a poll schedule), and
+// writes the outcome to S3. Its result is the SQS partial batch
 // response listing the records that have no outcome yet (job still
 // running, waiting for capacity), so SQS redelivers them (and, after
 // maxReceiveCount attempts, moves them to the dead-letter queue).
