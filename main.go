@@ -30,6 +30,7 @@ func main() {
 		ctx.Export("functionAliasArn", p.FunctionAliasArn)
 		ctx.Export("alarmTopicArn", p.AlarmTopicArn)
 		ctx.Export("dashboardUrl", p.DashboardURL)
+		ctx.Export("notifierLogGroupName", p.NotifierLogGroupName)
 		return nil
 	})
 }

@@ -114,10 +114,11 @@ func (p *VideoPipeline) declareNotifier(ctx *pulumi.Context, name string, s Sett
 	}
 	p.NotifierPermission = perm
 
-	// S3 checks that it may invoke the function when the notification is
-	// put, hence the dependency on the permission; and it rejects
-	// concurrent configuration changes of one bucket, hence the one on the
-	// bucket's last configuration resource.
+	// S3 verifies that the function's permissions let it invoke the
+	// function when the notification is put (Amazon S3 API reference,
+	// PutBucketNotificationConfiguration), hence the dependency on the
+	// permission; and it rejects concurrent configuration changes of one
+	// bucket, hence the one on the bucket's last configuration resource.
 	notification, err := s3.NewBucketNotification(ctx, name+"-output-notification", &s3.BucketNotificationArgs{
 		Region: region,
 		Bucket: p.Bucket.ID(),

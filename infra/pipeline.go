@@ -69,6 +69,9 @@ type VideoPipeline struct {
 	AlarmTopicArn pulumi.StringOutput `pulumi:"alarmTopicArn"`
 	// DashboardURL is the CloudWatch console address of the dashboard.
 	DashboardURL pulumi.StringOutput `pulumi:"dashboardUrl"`
+	// NotifierLogGroupName is the notifier's log group, in the Bedrock
+	// region; empty when event-driven completion is off.
+	NotifierLogGroupName pulumi.StringOutput `pulumi:"notifierLogGroupName"`
 
 	// Bucket is the output bucket.
 	Bucket *s3.Bucket
@@ -190,14 +193,19 @@ func NewVideoPipeline(ctx *pulumi.Context, name string, args *VideoPipelineArgs,
 	p.FunctionName = p.Function.Name
 	p.FunctionAliasArn = p.Alias.Arn
 	p.AlarmTopicArn = p.AlarmTopic.Arn
+	p.NotifierLogGroupName = pulumi.String("").ToStringOutput()
+	if p.NotifierLogGroup != nil {
+		p.NotifierLogGroupName = p.NotifierLogGroup.Name
+	}
 	if err := ctx.RegisterResourceOutputs(p, pulumi.Map{
-		"queueUrl":           p.QueueURL,
-		"deadLetterQueueUrl": p.DeadLetterQueueURL,
-		"bucketName":         p.BucketName,
-		"functionName":       p.FunctionName,
-		"functionAliasArn":   p.FunctionAliasArn,
-		"alarmTopicArn":      p.AlarmTopicArn,
-		"dashboardUrl":       p.DashboardURL,
+		"queueUrl":             p.QueueURL,
+		"deadLetterQueueUrl":   p.DeadLetterQueueURL,
+		"bucketName":           p.BucketName,
+		"functionName":         p.FunctionName,
+		"functionAliasArn":     p.FunctionAliasArn,
+		"alarmTopicArn":        p.AlarmTopicArn,
+		"dashboardUrl":         p.DashboardURL,
+		"notifierLogGroupName": p.NotifierLogGroupName,
 	}); err != nil {
 		return nil, fmt.Errorf("registering outputs of %q: %w", name, err)
 	}

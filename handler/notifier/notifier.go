@@ -4,8 +4,9 @@
 // callback.json and calls Lambda SendDurableExecutionCallbackSuccess with
 // where the video is (a jobstore.VideoLanded).
 //
-// It is idempotent and never fails an event for a callback that is done or
-// gone: a callback already completed or timed out, an unknown one, or a
+// S3 delivers event notifications at least once (Amazon S3 user guide,
+// "Amazon S3 Event Notifications"), so the notifier is idempotent; and it
+// never fails an event for a callback that is done or gone: a callback already completed or timed out, an unknown one, or a
 // message with no callback.json (polling mode, or the workflow has not
 // registered yet) is logged and skipped. Transient failures (S3 or Lambda
 // throttling, 5xx, network) fail the invocation, so Lambda retries the

@@ -298,3 +298,17 @@ func TestHandleNotifiesEveryRecordAndReportsEachFailure(t *testing.T) {
 		t.Errorf("error %v does not wrap the S3 error", err)
 	}
 }
+
+// TestS3TestEventIsAccepted: a message without records, such as the
+// s3:TestEvent S3 sends to check a destination, must not fail.
+func TestS3TestEventIsAccepted(t *testing.T) {
+	r := newRig(t, serve(t, durabletest.NewService()))
+	var ev events.S3Event
+	testEvent := `{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-30T14:00:00.000Z","Bucket":"video-output","RequestId":"5582815E1AEA5ADF","HostId":"8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}`
+	if err := json.Unmarshal([]byte(testEvent), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.notifier.Handle(context.Background(), ev); err != nil {
+		t.Errorf("Handle(s3:TestEvent) = %v, want success", err)
+	}
+}

@@ -3,9 +3,11 @@ package topology_test
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/bedrockvideo/pipeline/handler/config"
 	"github.com/bedrockvideo/pipeline/handler/jobstore"
@@ -300,5 +302,35 @@ func TestEventDrivenCompletionSwitch(t *testing.T) {
 				t.Errorf("handler CompletionCallbacks = %v, want %v: it must register callbacks exactly when a notifier completes them", c.CompletionCallbacks, on)
 			}
 		})
+	}
+}
+
+func TestNotifierLogGroupOutput(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		s := infra.DefaultSettings()
+		s.EventDrivenCompletion = on
+		var got string
+		var wg sync.WaitGroup
+		err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+			p, err := infra.NewVideoPipeline(ctx, "video", prebuilt(t, s))
+			if err != nil {
+				return err
+			}
+			wg.Add(1)
+			p.NotifierLogGroupName.ApplyT(func(v string) error {
+				defer wg.Done()
+				got = v
+				return nil
+			})
+			return nil
+		}, pulumi.WithMocks(testProject, testStack, &mocks{}))
+		if err != nil {
+			t.Fatalf("running program: %v", err)
+		}
+		wg.Wait()
+		want := map[bool]string{true: "/aws/lambda/video-notifier-1a2b3c", false: ""}[on]
+		if got != want {
+			t.Errorf("eventDrivenCompletion=%v: notifierLogGroupName = %q, want %q", on, got, want)
+		}
 	}
 }

@@ -554,7 +554,7 @@ func TestProgramExportsStackOutputs(t *testing.T) {
 		}
 		return true
 	})
-	want := []string{"alarmTopicArn", "bucketName", "dashboardUrl", "deadLetterQueueUrl", "functionAliasArn", "functionName", "queueUrl"}
+	want := []string{"alarmTopicArn", "bucketName", "dashboardUrl", "deadLetterQueueUrl", "functionAliasArn", "functionName", "notifierLogGroupName", "queueUrl"}
 	if !slices.Equal(sorted(got), want) {
 		t.Errorf("main.go exports %v, want %v", got, want)
 	}

@@ -204,12 +204,20 @@ func TestBinaryCompletesTheCallbackInTheFunctionsRegion(t *testing.T) {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var logs strings.Builder
-	cmd.Stderr = &logs
+	// The process writes its logs straight into a file (no copying
+	// goroutine), so a line written before the function answered is there
+	// once the answer arrived.
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "notifier.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	logs := fileText{logFile.Name()}
 
 	res, err := runner.Run(context.Background(), "job")
 	if err != nil {
@@ -249,4 +257,15 @@ func TestBinaryRefusesABadConfiguration(t *testing.T) {
 			t.Errorf("output does not say %q:\n%s", want, out)
 		}
 	}
+}
+
+// fileText reads a log file's current text.
+type fileText struct{ path string }
+
+func (f fileText) String() string {
+	b, err := os.ReadFile(f.path)
+	if err != nil {
+		return "(reading " + f.path + ": " + err.Error() + ")"
+	}
+	return string(b)
 }
