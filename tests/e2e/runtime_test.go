@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,7 +30,10 @@ type plainFunction struct {
 	pending map[string]*plainInvocation
 	seq     int
 	initErr string
-	logs    bytes.Buffer
+	// logFile receives the process's stdout and stderr directly (no
+	// copying goroutine), so a line written before the function answered
+	// is in it once the answer arrived.
+	logFile string
 }
 
 type plainInvocation struct {
@@ -42,18 +45,6 @@ type plainInvocation struct {
 type plainOutcome struct {
 	body []byte
 	err  error
-}
-
-// lockedWriter serializes writes of the process's two output streams.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // startPlainFunction starts binary with env plus the Lambda runtime
@@ -79,7 +70,12 @@ func startPlainFunction(t *testing.T, binary, arn string, env []string) *plainFu
 		"TZ=:UTC",
 		"PATH=" + os.Getenv("PATH"),
 	}, env...)
-	out := lockedWriter{mu: &f.mu, w: &f.logs}
+	f.logFile = filepath.Join(t.TempDir(), "function.log")
+	out, err := os.Create(f.logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close() // the child keeps its own copy of the descriptor
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", binary, err)
@@ -93,9 +89,11 @@ func startPlainFunction(t *testing.T, binary, arn string, env []string) *plainFu
 
 // Logs returns what the process wrote so far.
 func (f *plainFunction) Logs() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.logs.String()
+	b, err := os.ReadFile(f.logFile)
+	if err != nil {
+		return fmt.Sprintf("(reading the function's log: %v)", err)
+	}
+	return string(b)
 }
 
 // Invoke runs one invocation with payload and returns the function's
