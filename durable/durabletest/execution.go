@@ -109,7 +109,8 @@ type execution struct {
 	unseen    []string
 	unseenSet map[string]bool
 
-	calls   int // checkpoint calls so far
+	calls   int      // checkpoint calls so far
+	answers []answer // accepted calls with a ClientToken, oldest first
 	faults  map[int]Fault
 	faultOn []*updateFault
 	crash   map[int]bool
