@@ -133,35 +133,29 @@ type answer struct {
 	resp            wire.CheckpointResponse
 }
 
-// repeated returns the response of an accepted call that req repeats: the
+// repeated returns the response of the accepted call that req repeats: the
 // same ClientToken and CheckpointToken, within clientTokenWindow, while the
-// token that call returned is still the current one. Nothing is applied
-// again.
+// token that call returned is still the current one (so only the latest
+// accepted call can be repeated: after any other call, or once the
+// invocation was superseded, the old token is as stale as any). Nothing is
+// applied again.
 func (e *execution) repeated(req wire.CheckpointRequest, now time.Time) (wire.CheckpointResponse, bool) {
-	if req.ClientToken == "" {
+	a := e.lastAnswer
+	if a == nil || req.ClientToken == "" || now.Sub(a.at) > clientTokenWindow {
 		return wire.CheckpointResponse{}, false
 	}
-	cut := 0
-	for cut < len(e.answers) && now.Sub(e.answers[cut].at) > clientTokenWindow {
-		cut++
+	if a.clientToken != req.ClientToken || a.checkpointToken != req.CheckpointToken || a.resp.CheckpointToken != e.token {
+		return wire.CheckpointResponse{}, false
 	}
-	e.answers = e.answers[cut:]
-	for i := range e.answers {
-		a := &e.answers[i]
-		// Only while nothing else used the execution since: a repeat after
-		// the invocation was superseded is as stale as any old token.
-		if a.clientToken == req.ClientToken && a.checkpointToken == req.CheckpointToken && a.resp.CheckpointToken == e.token {
-			return a.resp, true
-		}
-	}
-	return wire.CheckpointResponse{}, false
+	return a.resp, true
 }
 
 // remember keeps the response of an accepted call that carried a
 // ClientToken, for repeated.
 func (e *execution) remember(req wire.CheckpointRequest, resp wire.CheckpointResponse, now time.Time) {
+	e.lastAnswer = nil
 	if req.ClientToken != "" {
-		e.answers = append(e.answers, answer{clientToken: req.ClientToken, checkpointToken: req.CheckpointToken, at: now, resp: resp})
+		e.lastAnswer = &answer{clientToken: req.ClientToken, checkpointToken: req.CheckpointToken, at: now, resp: resp}
 	}
 }
 
