@@ -90,11 +90,28 @@ func (s *scope) usable() error {
 	return s.Err()
 }
 
-// lookup claims the next operation id and returns its record, checking it
-// against what the code asks for now (§6.4). In a live context, or at the
-// first operation without a record, the context is live.
+// claimWire claims the next operation id, like claim, and returns only its
+// wire id: the positional id is built on the stack, not allocated.
+func (s *scope) claimWire() string {
+	s.counter++
+	var buf [64]byte
+	b := append(buf[:0], s.prefix...)
+	if s.prefix != "" {
+		b = append(b, '-')
+	}
+	return wireIDOf(strconv.AppendInt(b, int64(s.counter), 10))
+}
+
+// lookup returns the record of the operation with positional id id,
+// checking it against what the code asks for now (§6.4). In a live
+// context, or at the first operation without a record, the context is
+// live.
 func (s *scope) lookup(id string, typ wire.OperationType, subType, name string) (wid string, op wire.Operation, found bool, err error) {
-	wid = wireID(id)
+	return s.lookupWire(wireID(id), typ, subType, name)
+}
+
+// lookupWire is lookup by wire id.
+func (s *scope) lookupWire(wid string, typ wire.OperationType, subType, name string) (_ string, op wire.Operation, found bool, err error) {
 	op, found = s.inv.store.get(wid)
 	if !found {
 		if s.mode == modeReplaySucceeded {

@@ -16,8 +16,16 @@ import (
 // to the service: the first 16 hex digits of its MD5, as the official Go
 // and JavaScript SDKs do (§6.2), so histories stay comparable across SDKs.
 func wireID(positional string) string {
-	sum := md5.Sum([]byte(positional))
-	return hex.EncodeToString(sum[:8])
+	return wireIDOf([]byte(positional))
+}
+
+// wireIDOf is wireID of a positional id held in a byte slice; it allocates
+// only the returned string.
+func wireIDOf(positional []byte) string {
+	sum := md5.Sum(positional)
+	var buf [16]byte
+	hex.Encode(buf[:], sum[:8])
+	return string(buf[:])
 }
 
 // idMember is how every operation in a payload begins its id.

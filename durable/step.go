@@ -46,47 +46,68 @@ func WithStepSerdes(s Serdes) StepOption { return func(c *stepConfig) { c.serdes
 // returned error is a *StepError (an *OperationError) once the step has
 // failed for good.
 func Step[O any](ctx Context, name string, fn func(StepContext) (O, error), opts ...StepOption) (O, error) {
-	cfg := stepConfig{retry: DefaultRetryPolicy.Strategy()}
-	for _, o := range opts {
-		o(&cfg)
+	t := &typedStep[O]{fn: fn}
+	if len(opts) > 0 {
+		cfg := stepConfig{}
+		for _, o := range opts {
+			o(&cfg)
+		}
+		t.serdes, t.retry, t.semantics = cfg.serdes, cfg.retry, cfg.semantics
 	}
-	cfg.serdes = serdesOr(cfg.serdes)
-	s := ctx.workflow()
-	var out O
-	err := s.runStep(stepSpec{
+	t.serdes = serdesOr(t.serdes)
+	err := ctx.workflow().runStep(stepSpec{
 		name:      name,
 		subType:   wire.SubTypeStep,
-		semantics: cfg.semantics,
-		serdes:    cfg.serdes,
-		retry:     cfg.retry,
-		body: func(sc StepContext) (string, error) {
-			v, err := fn(sc)
-			if err != nil {
-				return "", err
-			}
-			rt, data, err := roundTrip(cfg.serdes, v)
-			out = rt
-			return data, err
-		},
-		replay: func(data string) error {
-			v, err := decode[O](cfg.serdes, data)
-			out = v
-			return err
-		},
+		semantics: t.semantics,
+		serdes:    t.serdes,
+		retry:     t.retry,
+		body:      t,
 	})
-	return out, err
+	return t.out, err
 }
 
-// stepSpec describes one step for the engine; body and replay close over
-// the typed result.
+// typedStep holds a Step's function and typed result: one allocation per
+// Step, where closures over the result would take several.
+type typedStep[O any] struct {
+	fn        func(StepContext) (O, error)
+	serdes    Serdes
+	retry     RetryStrategy
+	semantics Semantics
+	out       O
+}
+
+func (t *typedStep[O]) run(sc StepContext) (string, error) {
+	v, err := t.fn(sc)
+	if err != nil {
+		return "", err
+	}
+	rt, data, err := roundTrip(t.serdes, v)
+	t.out = rt
+	return data, err
+}
+
+func (t *typedStep[O]) replay(data string) error {
+	v, err := decode[O](t.serdes, data)
+	t.out = v
+	return err
+}
+
+// stepBody is a step's function and typed result, as the engine sees them:
+// run runs the function and returns the result's checkpoint text; replay
+// takes a recorded result.
+type stepBody interface {
+	run(StepContext) (string, error)
+	replay(data string) error
+}
+
+// stepSpec describes one step for the engine.
 type stepSpec struct {
 	name      string
 	subType   string
 	semantics Semantics
 	serdes    Serdes
 	retry     RetryStrategy
-	body      func(StepContext) (string, error)
-	replay    func(string) error
+	body      stepBody
 }
 
 // runStep runs or replays a step (§5.1).
@@ -94,14 +115,14 @@ func (s *scope) runStep(spec stepSpec) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
-	wid, op, found, err := s.lookup(s.claim(), wire.TypeStep, spec.subType, spec.name)
+	wid, op, found, err := s.lookupWire(s.claimWire(), wire.TypeStep, spec.subType, spec.name)
 	if err != nil {
 		return err
 	}
 	for {
 		if found {
 			var done bool
-			if op, done, err = s.settleStep(wid, kindStep, spec.name, op, spec.replay); done {
+			if op, done, err = s.settleStep(wid, kindStep, spec.name, op, spec.body.replay); done {
 				return err
 			}
 			switch op.Status {
@@ -135,7 +156,7 @@ func (s *scope) runStep(spec stepSpec) error {
 			}
 		}
 		sc := &stepContext{Context: s.Context, scope: s, id: wid, name: spec.name, attempt: attemptOf(op)}
-		data, bodyErr := runBody(func() (string, error) { return spec.body(sc) })
+		data, bodyErr := runBody(func() (string, error) { return spec.body.run(sc) })
 		if bodyErr == nil {
 			u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionSucceed)
 			u.Payload = data
@@ -161,7 +182,12 @@ func (s *scope) stepFailed(wid string, spec stepSpec, op wire.Operation, cause e
 	var serdesErr *SerdesError
 	decision := RetryDecision{}
 	if !errors.As(cause, &serdesErr) {
-		decision = spec.retry(cause, attemptOf(op))
+		retry := spec.retry
+		if retry == nil {
+			// Built here, not per Step: replay never needs it.
+			retry = DefaultRetryPolicy.Strategy()
+		}
+		decision = retry(cause, attemptOf(op))
 	}
 	if decision.Retry {
 		u := s.update(wid, wire.TypeStep, spec.subType, spec.name, wire.ActionRetry)

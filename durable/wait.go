@@ -25,7 +25,7 @@ func (s *scope) runWait(name string, seconds int32) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
-	wid, op, found, err := s.lookup(s.claim(), wire.TypeWait, wire.SubTypeWait, name)
+	wid, op, found, err := s.lookupWire(s.claimWire(), wire.TypeWait, wire.SubTypeWait, name)
 	if err != nil {
 		return err
 	}

@@ -66,10 +66,13 @@ func (e *execution) checkpoint(req wire.CheckpointRequest) (wire.CheckpointRespo
 			return wire.CheckpointResponse{}, invalidParam("Invalid checkpoint token: superseded by a newer invocation (injected fault).")
 		}
 	}
+	now := e.now()
+	if resp, ok := e.repeated(req, now); ok {
+		return resp, nil
+	}
 	if err := e.checkToken(req.CheckpointToken); err != nil {
 		return wire.CheckpointResponse{}, err
 	}
-	now := e.now()
 	if !e.deadline.IsZero() && now.After(e.deadline) {
 		e.timeOut(now)
 		return wire.CheckpointResponse{}, invalidParam("Invalid checkpoint token: the execution timed out.")
@@ -104,10 +107,56 @@ func (e *execution) checkpoint(req wire.CheckpointRequest) (wire.CheckpointRespo
 		e.token = e.svc.newToken()
 		resp.CheckpointToken = e.token
 	}
+	e.remember(req, resp, now)
 	if e.crash[n] && e.inv != nil {
 		e.abandon(&wire.ErrorObject{ErrorType: "Runtime.ExitError", ErrorMessage: fmt.Sprintf("RequestId: %s Error: Runtime exited without providing a reason (injected crash after checkpoint %d)", e.inv.requestID, n)})
 	}
 	return resp, nil
+}
+
+// clientTokenWindow is how long the service recognizes a repeated
+// ClientToken: "Lambda uses this token to detect and handle duplicate
+// requests within a 15-minute window" (CheckpointDurableExecution, AWS
+// Lambda API Reference). aws-sdk-go-v2 fills ClientToken with a new UUID
+// for each CheckpointDurableExecution call, before its retry loop, so an
+// attempt the SDK repeats after losing the answer (a connection closed
+// while the response was read) carries the same ClientToken and the token
+// the first attempt consumed.
+const clientTokenWindow = 15 * time.Minute
+
+// answer is an accepted checkpoint call, kept so that a repeat of it gets
+// the same response instead of a stale-token rejection.
+type answer struct {
+	clientToken     string
+	checkpointToken string // the token the call consumed
+	at              time.Time
+	resp            wire.CheckpointResponse
+}
+
+// repeated returns the response of the accepted call that req repeats: the
+// same ClientToken and CheckpointToken, within clientTokenWindow, while the
+// token that call returned is still the current one (so only the latest
+// accepted call can be repeated: after any other call, or once the
+// invocation was superseded, the old token is as stale as any). Nothing is
+// applied again.
+func (e *execution) repeated(req wire.CheckpointRequest, now time.Time) (wire.CheckpointResponse, bool) {
+	a := e.lastAnswer
+	if a == nil || req.ClientToken == "" || now.Sub(a.at) > clientTokenWindow {
+		return wire.CheckpointResponse{}, false
+	}
+	if a.clientToken != req.ClientToken || a.checkpointToken != req.CheckpointToken || a.resp.CheckpointToken != e.token {
+		return wire.CheckpointResponse{}, false
+	}
+	return a.resp, true
+}
+
+// remember keeps the response of an accepted call that carried a
+// ClientToken, for repeated.
+func (e *execution) remember(req wire.CheckpointRequest, resp wire.CheckpointResponse, now time.Time) {
+	e.lastAnswer = nil
+	if req.ClientToken != "" {
+		e.lastAnswer = &answer{clientToken: req.ClientToken, checkpointToken: req.CheckpointToken, at: now, resp: resp}
+	}
 }
 
 // faultFor returns the fault injected into checkpoint call n carrying

@@ -16,7 +16,10 @@
 //     nothing;
 //   - a new checkpoint token per call; a consumed or superseded token is
 //     answered with InvalidParameterValueException "Invalid checkpoint
-//     token ...";
+//     token ...", except that a repeat of an accepted call (same
+//     ClientToken and token, within 15 minutes, nothing checkpointed
+//     since) gets that call's answer again, as the SDK's retry of a call
+//     whose answer was lost does on the service;
 //   - checkpoint answers with the operations changed since the previous
 //     one, including timers that came due meanwhile; pagination with
 //     NextMarker at a settable page size ([WithPageSize],

@@ -109,10 +109,11 @@ type execution struct {
 	unseen    []string
 	unseenSet map[string]bool
 
-	calls   int // checkpoint calls so far
-	faults  map[int]Fault
-	faultOn []*updateFault
-	crash   map[int]bool
+	calls      int     // checkpoint calls so far
+	lastAnswer *answer // the latest accepted call, if it carried a ClientToken
+	faults     map[int]Fault
+	faultOn    []*updateFault
+	crash      map[int]bool
 
 	inv                *invocation
 	invocations        int

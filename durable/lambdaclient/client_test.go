@@ -1,9 +1,12 @@
 package lambdaclient_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -348,5 +351,101 @@ func TestNewFromConfigUsesEnvironment(t *testing.T) {
 	}
 	if len(st.Operations) != 1 || st.Operations[0].Type != wire.TypeExecution {
 		t.Errorf("state %+v", st)
+	}
+}
+
+// losingTransport passes requests to the server but, for the first
+// checkpoint call, throws the server's answer away and reports the
+// connection closed, as a reset connection does after the service has
+// applied the call.
+type losingTransport struct {
+	base         http.RoundTripper
+	lost         bool
+	clientTokens []string
+}
+
+func (lt *losingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.HasSuffix(req.URL.Path, "/checkpoint") {
+		return lt.base.RoundTrip(req)
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	var sent struct{ ClientToken string }
+	json.Unmarshal(body, &sent)
+	lt.clientTokens = append(lt.clientTokens, sent.ClientToken)
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	resp, err := lt.base.RoundTrip(req)
+	if err != nil || lt.lost {
+		return resp, err
+	}
+	lt.lost = true
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return nil, &net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed}
+}
+
+// The SDK repeats a checkpoint call whose answer was lost with the same
+// ClientToken and the token the first attempt consumed. The service
+// recognizes the repeat and answers it as the first attempt was answered,
+// so the invocation goes on instead of failing on a stale token, and the
+// update is applied once.
+func TestRepeatedCheckpointAfterLostAnswer(t *testing.T) {
+	svc := durabletest.NewService()
+	srv, err := durabletest.NewServer(svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	lt := &losingTransport{base: http.DefaultTransport}
+	client := lambdaclient.New(lambda.New(lambda.Options{
+		BaseEndpoint:     aws.String(srv.URL()),
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
+		HTTPClient:       &http.Client{Transport: lt},
+		RetryMaxAttempts: 3,
+	}))
+	arn := svc.StartExecution("lost-answer", `{}`)
+	in, err := svc.StartInvocation(arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	resp, err := client.Checkpoint(ctx, wire.CheckpointRequest{DurableExecutionArn: arn, CheckpointToken: in.CheckpointToken, Updates: []wire.OperationUpdate{
+		{Id: "s1", Name: "charge", Type: wire.TypeStep, SubType: wire.SubTypeStep, Action: wire.ActionStart},
+		{Id: "s1", Name: "charge", Type: wire.TypeStep, SubType: wire.SubTypeStep, Action: wire.ActionSucceed, Payload: `"ok"`},
+	}})
+	if err != nil {
+		t.Fatalf("checkpoint whose first answer was lost: %v", err)
+	}
+	if !lt.lost || len(lt.clientTokens) != 2 || lt.clientTokens[0] == "" || lt.clientTokens[0] != lt.clientTokens[1] {
+		t.Fatalf("want one lost answer and a repeat with the same ClientToken; client tokens sent: %q", lt.clientTokens)
+	}
+	if resp.CheckpointToken == "" || resp.NewExecutionState == nil || len(resp.NewExecutionState.Operations) == 0 {
+		t.Fatalf("the repeat was not answered as the first attempt: %+v", resp)
+	}
+	// The token of the answer is the current one.
+	if _, err := client.Checkpoint(ctx, wire.CheckpointRequest{DurableExecutionArn: arn, CheckpointToken: resp.CheckpointToken, Updates: []wire.OperationUpdate{
+		{Id: "w1", Name: "pause", Type: wire.TypeWait, SubType: wire.SubTypeWait, Action: wire.ActionStart, WaitOptions: &wire.WaitOptions{WaitSeconds: 5}},
+	}}); err != nil {
+		t.Fatalf("checkpoint with the repeated answer's token: %v", err)
+	}
+	events, err := svc.History(arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	succeeded := 0
+	for _, e := range events {
+		if e.EventType == durabletest.EventStepSucceeded {
+			succeeded++
+		}
+	}
+	if succeeded != 1 {
+		t.Errorf("%d StepSucceeded events, want 1: the repeat must not apply the update again", succeeded)
+	}
+	// A repeat is no way around a consumed token once the execution moved on.
+	if _, err := client.Checkpoint(ctx, wire.CheckpointRequest{DurableExecutionArn: arn, CheckpointToken: in.CheckpointToken, ClientToken: lt.clientTokens[0]}); err == nil || !strings.Contains(err.Error(), "Invalid checkpoint token") {
+		t.Errorf("repeat after the execution moved on: %v, want a stale-token error", err)
 	}
 }
