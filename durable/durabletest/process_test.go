@@ -5,10 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/bedrockvideo/pipeline/internal/gotoolchain"
 )
 
 var (
@@ -30,12 +31,7 @@ func buildFn(t *testing.T) string {
 			return
 		}
 		cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, "bootstrap"), "./testdata/fn")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		// The toolchain that compiled this test, even where the go on the
-		// PATH is older and GOTOOLCHAIN is "local".
-		if v := runtime.Version(); strings.HasPrefix(v, "go") {
-			cmd.Env = append(cmd.Env, "GOTOOLCHAIN="+v)
-		}
+		cmd.Env = append(gotoolchain.Environ(os.Environ()), "CGO_ENABLED=0")
 		buildOut, buildErr = cmd.CombinedOutput()
 	})
 	if buildErr != nil {

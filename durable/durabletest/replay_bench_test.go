@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bedrockvideo/pipeline/durable/wire"
+	"github.com/bedrockvideo/pipeline/internal/gotoolchain"
 )
 
 // replaySteps is the history size of the process-level replay benchmark.
@@ -80,7 +81,7 @@ func buildBench(b *testing.B, dir, name string) string {
 	b.Helper()
 	out := filepath.Join(dir, name, "bootstrap")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", out, "./testdata/"+name)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(gotoolchain.Environ(os.Environ()), "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("build testdata/%s: %v\n%s", name, err, msg)
 	}

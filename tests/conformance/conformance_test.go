@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/bedrockvideo/pipeline/durable/durabletest"
+	"github.com/bedrockvideo/pipeline/internal/gotoolchain"
 	"github.com/bedrockvideo/pipeline/tests/conformance/external"
 	"github.com/bedrockvideo/pipeline/tests/conformance/fixture"
 )
@@ -46,11 +46,7 @@ func buildAndRun(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	handlerBinary = filepath.Join(dir, "handler")
 	build := exec.Command("go", "build", "-o", handlerBinary, "./cmd/handler")
-	// Build with the toolchain that compiled this test, even where the go on
-	// the PATH is older and GOTOOLCHAIN is "local".
-	if v := runtime.Version(); strings.HasPrefix(v, "go") {
-		build.Env = append(os.Environ(), "GOTOOLCHAIN="+v)
-	}
+	build.Env = gotoolchain.Environ(os.Environ())
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "conformance: build cmd/handler:", err)
