@@ -226,10 +226,10 @@ func (f *PlainFunction) Invoke(ctx context.Context, payload []byte) ([]byte, err
 			reason = "Runtime exited with error: " + f.waitErr.Error()
 		}
 		f.mu.Unlock()
-		return nil, &FunctionError{RequestID: id, Type: "Runtime.ExitError", Message: reason}
+		return nil, &FunctionError{RequestID: id, Type: "Runtime.ExitError", Message: fmt.Sprintf("RequestId: %s Error: %s", id, reason)}
 	case <-timeout.C:
 		f.stop()
-		return nil, &FunctionError{RequestID: id, Type: "Sandbox.Timedout", Message: fmt.Sprintf("Task timed out after %.2f seconds", PlainTimeout.Seconds())}
+		return nil, &FunctionError{RequestID: id, Type: "Sandbox.Timedout", Message: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", id, PlainTimeout.Seconds())}
 	case <-ctx.Done():
 		return nil, fmt.Errorf("durabletest: invocation %s did not finish: %w", id, ctx.Err())
 	}
