@@ -73,6 +73,14 @@
 // calls them (set AWS_ENDPOINT_URL_LAMBDA to [Server.URL]), and the Lambda
 // Runtime API (set AWS_LAMBDA_RUNTIME_API to [Server.Addr]).
 //
+// # Plain functions
+//
+// [StartPlainFunction] runs a compiled plain (not durable) Lambda function
+// binary the way Lambda runs it, under a Runtime API of its own:
+// [PlainFunction.Invoke] hands it one event at a time and returns its
+// response or a [FunctionError], and [PlainFunction.Logs] returns what it
+// wrote.
+//
 // # Driving an execution by hand
 //
 // [Service.StartExecution], [Service.StartInvocation],

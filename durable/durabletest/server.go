@@ -85,7 +85,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, callbackPrefix):
 		srv.serveCallback(w, r, strings.TrimPrefix(p, callbackPrefix))
 	case strings.HasPrefix(p, runtimePrefix):
-		srv.serveRuntime(w, r, strings.TrimPrefix(p, runtimePrefix))
+		srv.rt.serve(w, r, strings.TrimPrefix(p, runtimePrefix))
 	default:
 		writeAPIError(w, &wire.APIError{Code: "UnknownOperationException", Message: "Unknown operation " + r.Method + " " + p, StatusCode: 404})
 	}
@@ -388,6 +388,14 @@ func (rt *runtimeAPI) cancel(id string) {
 	delete(rt.inflight, id)
 }
 
+// peekInitError returns the error the process posted to init/error, if
+// any, and keeps it.
+func (rt *runtimeAPI) peekInitError() *wire.ErrorObject {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.initErr
+}
+
 func (rt *runtimeAPI) takeInitError() *wire.ErrorObject {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -396,8 +404,9 @@ func (rt *runtimeAPI) takeInitError() *wire.ErrorObject {
 	return e
 }
 
-func (srv *Server) serveRuntime(w http.ResponseWriter, r *http.Request, rest string) {
-	rt := &srv.rt
+// serve answers one Runtime API request; rest is the path after
+// runtimePrefix.
+func (rt *runtimeAPI) serve(w http.ResponseWriter, r *http.Request, rest string) {
 	switch {
 	case r.Method == http.MethodGet && rest == "invocation/next":
 		for {

@@ -2,8 +2,8 @@
 // builds them, through the durabletest HTTP server (Lambda Runtime API and
 // durable execution routes) against the Bedrock Runtime and S3 fakes,
 // configured only through the environment, as on Lambda; the notifier runs
-// under a Runtime API of its own and is invoked with the S3 fake's event
-// notifications.
+// under a Runtime API of its own (durabletest.StartPlainFunction) and is
+// invoked with the S3 fake's event notifications.
 package e2e
 
 import (

@@ -17,13 +17,13 @@ import (
 
 // eventPipeline is the default, event-driven deployment: the durable
 // function's binary run by a durabletest process runner, and the notifier's
-// binary under a Runtime API of its own, invoked by the S3 fake's event
+// binary run by durabletest.StartPlainFunction, invoked by the S3 fake's event
 // notifications for videos/*.mp4 and completing callbacks over HTTP
 // through the same durabletest service.
 type eventPipeline struct {
 	*fakes
 	runner   *durabletest.Runner[events.SQSEvent, events.SQSEventResponse]
-	notifier *plainFunction
+	notifier *durabletest.PlainFunction
 }
 
 // newEventPipeline deploys the pipeline with the function's environment
@@ -59,7 +59,10 @@ func newEventPipeline(t *testing.T, settings []string, opts ...durabletest.Optio
 	for k, v := range cfg.Environ() {
 		env = append(env, k+"="+v)
 	}
-	p.notifier = startPlainFunction(t, notifierBinary, "arn:aws:lambda:"+region+":123456789012:function:video-notifier", env)
+	p.notifier, err = durabletest.StartPlainFunction(t, notifierBinary, "arn:aws:lambda:"+region+":123456789012:function:video-notifier", env)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	f.s3.SetRegion(region)
 	f.s3.NotifyObjectCreated(bucket, config.OutputPrefix, config.VideoSuffix, func(ctx context.Context, event []byte) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -12,9 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,94 +53,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// runtimeAPI is the Lambda Runtime API for one plain function process: it
-// hands each queued event to the process's next poll and returns what the
-// function answered.
-type runtimeAPI struct {
-	srv    *httptest.Server
-	events chan invocation
-
-	mu       sync.Mutex
-	inflight map[string]invocation
-	seq      int
-}
-
-type invocation struct {
-	id      string
-	payload []byte
-	result  chan error // nil: the function succeeded
-}
-
-func newRuntimeAPI(t *testing.T) *runtimeAPI {
-	rt := &runtimeAPI{events: make(chan invocation, 1), inflight: map[string]invocation{}}
-	rt.srv = httptest.NewServer(http.HandlerFunc(rt.serve))
-	t.Cleanup(rt.srv.Close)
-	return rt
-}
-
-func (rt *runtimeAPI) addr() string { return strings.TrimPrefix(rt.srv.URL, "http://") }
-
-func (rt *runtimeAPI) serve(w http.ResponseWriter, r *http.Request) {
-	const prefix = "/2018-06-01/runtime/"
-	path := strings.TrimPrefix(r.URL.Path, prefix)
-	switch {
-	case r.Method == http.MethodGet && path == "invocation/next":
-		select {
-		case inv := <-rt.events:
-			rt.mu.Lock()
-			rt.inflight[inv.id] = inv
-			rt.mu.Unlock()
-			w.Header().Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-			w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(30*time.Second).UnixMilli(), 10))
-			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:"+bucketRegion+":123456789012:function:video-notifier")
-			w.Write(inv.payload)
-		case <-r.Context().Done():
-		}
-	case r.Method == http.MethodPost && strings.HasPrefix(path, "invocation/"):
-		id, outcome, _ := strings.Cut(strings.TrimPrefix(path, "invocation/"), "/")
-		body, _ := io.ReadAll(r.Body)
-		rt.mu.Lock()
-		inv, ok := rt.inflight[id]
-		delete(rt.inflight, id)
-		rt.mu.Unlock()
-		if !ok {
-			http.Error(w, "unknown invocation "+id, http.StatusBadRequest)
-			return
-		}
-		if outcome == "error" {
-			inv.result <- fmt.Errorf("function error: %s", body)
-		} else {
-			inv.result <- nil
-		}
-		w.WriteHeader(http.StatusAccepted)
-	case r.Method == http.MethodPost && path == "init/error":
-		body, _ := io.ReadAll(r.Body)
-		http.Error(w, "init error: "+string(body), http.StatusForbidden)
-	default:
-		http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusNotFound)
-	}
-}
-
-// invoke delivers one event, as Lambda's asynchronous invocation does, and
-// waits for the function's answer.
-func (rt *runtimeAPI) invoke(ctx context.Context, event []byte) error {
-	rt.mu.Lock()
-	rt.seq++
-	inv := invocation{id: fmt.Sprintf("req-%d", rt.seq), payload: event, result: make(chan error, 1)}
-	rt.mu.Unlock()
-	select {
-	case rt.events <- inv:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-inv.result:
-		return err
-	case <-time.After(30 * time.Second):
-		return errors.New("the notifier did not answer within 30 s")
-	}
-}
-
 // regionChecked proxies to target and records a failure for every request
 // not signed for region and service (SigV4 credential scope).
 func regionChecked(t *testing.T, target, region, service string) string {
@@ -172,8 +81,6 @@ func regionChecked(t *testing.T, target, region, service string) string {
 func TestBinaryCompletesTheCallbackInTheFunctionsRegion(t *testing.T) {
 	s3 := awsfake.NewS3(t, bucket)
 	store := jobstore.NewFromConfig(awsfake.ClientConfig(s3.URL()), bucket)
-	rt := newRuntimeAPI(t)
-	s3.NotifyObjectCreated(bucket, config.OutputPrefix, config.VideoSuffix, rt.invoke)
 
 	const key = "videos/m-1/abc123def456/output.mp4"
 	runner := durabletest.NewRunner(func(ctx durable.Context, _ string) (jobstore.VideoLanded, error) {
@@ -191,33 +98,28 @@ func TestBinaryCompletesTheCallbackInTheFunctionsRegion(t *testing.T) {
 	}
 	t.Cleanup(func() { lambdaAPI.Close() })
 
-	env := config.NotifierConfig{OutputBucket: bucket, DurableFunctionARN: functionARN}.Environ()
-	cmd := exec.Command(binary)
-	cmd.Env = []string{
-		"AWS_LAMBDA_RUNTIME_API=" + rt.addr(),
-		"AWS_REGION=" + bucketRegion,
+	// The notifier runs in the bucket's region: its ARN's, which
+	// StartPlainFunction sets as AWS_REGION.
+	env := []string{
 		"AWS_ACCESS_KEY_ID=AKIDFAKE", "AWS_SECRET_ACCESS_KEY=fake-secret",
-		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL_S3=" + regionChecked(t, s3.URL(), bucketRegion, "s3"),
 		"AWS_ENDPOINT_URL_LAMBDA=" + regionChecked(t, lambdaAPI.URL(), functionRegion, "lambda"),
 	}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+	for k, v := range (config.NotifierConfig{OutputBucket: bucket, DurableFunctionARN: functionARN}).Environ() {
+		env = append(env, k+"="+v)
 	}
-	// The process writes its logs straight into a file (no copying
-	// goroutine), so a line written before the function answered is there
-	// once the answer arrived.
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "notifier.log"))
+	// Its logs go straight into a file, so a line written before the
+	// function answered is there once the answer arrived.
+	notifier, err := durabletest.StartPlainFunction(t, binary, "arn:aws:lambda:"+bucketRegion+":123456789012:function:video-notifier", env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer logFile.Close()
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	logs := fileText{logFile.Name()}
+	s3.NotifyObjectCreated(bucket, config.OutputPrefix, config.VideoSuffix, func(ctx context.Context, event []byte) error {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		_, err := notifier.Invoke(ctx, event)
+		return err
+	})
 
 	res, err := runner.Run(context.Background(), "job")
 	if err != nil {
@@ -225,7 +127,7 @@ func TestBinaryCompletesTheCallbackInTheFunctionsRegion(t *testing.T) {
 	}
 	want := jobstore.VideoLanded{Bucket: bucket, Key: key}
 	if res.Status != durabletest.StatusSucceeded || res.Value != want {
-		t.Fatalf("execution %s with %+v (error %+v), want %+v; notifier logs:\n%s", res.Status, res.Value, res.Error, want, logs.String())
+		t.Fatalf("execution %s with %+v (error %+v), want %+v; notifier logs:\n%s", res.Status, res.Value, res.Error, want, notifier.Logs())
 	}
 	if errs := s3.NotificationErrors(); len(errs) != 0 {
 		t.Errorf("the notifier failed the event: %v", errs)
@@ -235,10 +137,10 @@ func TestBinaryCompletesTheCallbackInTheFunctionsRegion(t *testing.T) {
 	s3.Put(bucket, key, []byte("mp4"), "video/mp4")
 	s3.WaitNotifications()
 	if errs := s3.NotificationErrors(); len(errs) != 0 {
-		t.Errorf("a repeated event failed: %v\n%s", errs, logs.String())
+		t.Errorf("a repeated event failed: %v\n%s", errs, notifier.Logs())
 	}
-	if !strings.Contains(logs.String(), `"level":"INFO","msg":"callback already completed or timed out; nothing to do"`) {
-		t.Errorf("the notifier's JSON logs do not record the repeated event:\n%s", logs.String())
+	if !strings.Contains(notifier.Logs(), `"level":"INFO","msg":"callback already completed or timed out; nothing to do"`) {
+		t.Errorf("the notifier's JSON logs do not record the repeated event:\n%s", notifier.Logs())
 	}
 }
 
@@ -257,15 +159,4 @@ func TestBinaryRefusesABadConfiguration(t *testing.T) {
 			t.Errorf("output does not say %q:\n%s", want, out)
 		}
 	}
-}
-
-// fileText reads a log file's current text.
-type fileText struct{ path string }
-
-func (f fileText) String() string {
-	b, err := os.ReadFile(f.path)
-	if err != nil {
-		return "(reading " + f.path + ": " + err.Error() + ")"
-	}
-	return string(b)
 }
