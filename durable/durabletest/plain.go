@@ -93,32 +93,13 @@ func StartPlainFunction(tb TestHost, binary, arn string, env []string) (*PlainFu
 	dir := filepath.Dir(abs)
 	cmd := exec.Command(abs)
 	cmd.Dir = dir
-	cmd.Env = []string{
-		"AWS_LAMBDA_RUNTIME_API=" + f.ln.Addr().String(),
-		"AWS_ACCESS_KEY_ID=AKIDDURABLETEST",
-		"AWS_SECRET_ACCESS_KEY=durabletest-secret",
-		"AWS_SESSION_TOKEN=durabletest-session",
-		"AWS_REGION=" + region,
-		"AWS_DEFAULT_REGION=" + region,
-		"AWS_LAMBDA_FUNCTION_NAME=" + name,
-		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
-		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + name,
-		"AWS_LAMBDA_LOG_STREAM_NAME=durabletest",
-		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
-		"AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE=" + os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
-		"_HANDLER=" + filepath.Base(abs),
-		"LAMBDA_TASK_ROOT=" + dir,
-		"TZ=:UTC",
-		"LANG=en_US.UTF-8",
-		"PATH=" + os.Getenv("PATH"),
-	}
-	if v, ok := os.LookupEnv("GOCOVERDIR"); ok {
-		cmd.Env = append(cmd.Env, "GOCOVERDIR="+v)
-	}
+	cmd.Env = lambdaEnviron(lambdaProcess{
+		runtimeAPI: f.ln.Addr().String(),
+		region:     region,
+		name:       name,
+		version:    "$LATEST",
+		binary:     abs,
+	})
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

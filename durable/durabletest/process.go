@@ -51,31 +51,54 @@ func NewProcessRunner[I, O any](path string, opts ...Option) *Runner[I, O] {
 	return r
 }
 
-// processEnv is the environment of a function process: what Lambda sets
-// for a provided.al2023 function, pointed at srv, then extra.
+// processEnv is the environment of a durable function process: what Lambda
+// sets for a provided.al2023 function, pointed at srv, then extra.
 func processEnv(srv *Server, svc *Service, binary string, extra []string) []string {
 	c := svc.cfg
-	dir := filepath.Dir(binary)
+	env := lambdaEnviron(lambdaProcess{
+		runtimeAPI: srv.Addr(),
+		region:     c.region,
+		name:       c.functionName,
+		version:    c.qualifier,
+		binary:     binary,
+	})
+	env = append(env, "AWS_ENDPOINT_URL_LAMBDA="+srv.URL())
+	return append(env, extra...)
+}
+
+// lambdaProcess says where and as what a function process runs.
+type lambdaProcess struct {
+	runtimeAPI string // host:port of the Runtime API
+	region     string
+	name       string // function name
+	version    string // $LATEST or a version or alias
+	binary     string // absolute path of the bootstrap binary
+}
+
+// lambdaEnviron is what Lambda sets for a provided.al2023 function process,
+// with test credentials, no instance metadata and no shared AWS
+// configuration files (the machine's must not leak in); GOCOVERDIR is
+// passed on so coverage of the function can be collected.
+func lambdaEnviron(p lambdaProcess) []string {
 	env := []string{
-		"AWS_LAMBDA_RUNTIME_API=" + srv.Addr(),
-		"AWS_ENDPOINT_URL_LAMBDA=" + srv.URL(),
+		"AWS_LAMBDA_RUNTIME_API=" + p.runtimeAPI,
 		"AWS_ACCESS_KEY_ID=AKIDDURABLETEST",
 		"AWS_SECRET_ACCESS_KEY=durabletest-secret",
 		"AWS_SESSION_TOKEN=durabletest-session",
-		"AWS_REGION=" + c.region,
-		"AWS_DEFAULT_REGION=" + c.region,
-		"AWS_LAMBDA_FUNCTION_NAME=" + c.functionName,
-		"AWS_LAMBDA_FUNCTION_VERSION=" + c.qualifier,
+		"AWS_REGION=" + p.region,
+		"AWS_DEFAULT_REGION=" + p.region,
+		"AWS_LAMBDA_FUNCTION_NAME=" + p.name,
+		"AWS_LAMBDA_FUNCTION_VERSION=" + p.version,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
-		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + c.functionName,
+		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + p.name,
 		"AWS_LAMBDA_LOG_STREAM_NAME=durabletest",
 		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
 		"AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023",
 		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE=" + filepath.Join(dir, ".durabletest-no-aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, ".durabletest-no-aws-credentials"),
-		"_HANDLER=" + filepath.Base(binary),
-		"LAMBDA_TASK_ROOT=" + dir,
+		"AWS_CONFIG_FILE=" + os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
+		"_HANDLER=" + filepath.Base(p.binary),
+		"LAMBDA_TASK_ROOT=" + filepath.Dir(p.binary),
 		"TZ=:UTC",
 		"LANG=en_US.UTF-8",
 		"PATH=" + os.Getenv("PATH"),
@@ -83,7 +106,7 @@ func processEnv(srv *Server, svc *Service, binary string, extra []string) []stri
 	if v, ok := os.LookupEnv("GOCOVERDIR"); ok {
 		env = append(env, "GOCOVERDIR="+v)
 	}
-	return append(env, extra...)
+	return env
 }
 
 // processInvoker runs invocations in a function process, starting it when
