@@ -231,6 +231,17 @@ func WithMaxConcurrency(n int) MapOption {
 // WithCompletion sets the completion policy.
 func WithCompletion(cc CompletionConfig) MapOption { return func(c *mapConfig) { c.completion = cc } }
 
+// itemName is item i's operation name: WithItemNamer's, else
+// "<prefix>-<i>".
+func (c mapConfig) itemName(i int, prefix string) string {
+	if c.namer != nil {
+		if n := c.namer(i); n != "" {
+			return n
+		}
+	}
+	return fmt.Sprintf("%s-%d", prefix, i)
+}
+
 // WithItemNamer names item i's operation (default "map-item-<i>").
 func WithItemNamer(f func(index int) string) MapOption { return func(c *mapConfig) { c.namer = f } }
 
@@ -263,14 +274,7 @@ func Map[I, O any](ctx Context, name string, items []I, fn func(ctx Context, ite
 	if err := cfg.completion.validate(); err != nil {
 		return result, fmt.Errorf("durable: map %q: %w", name, err)
 	}
-	itemName := func(i int) string {
-		if cfg.namer != nil {
-			if n := cfg.namer(i); n != "" {
-				return n
-			}
-		}
-		return fmt.Sprintf("map-item-%d", i)
-	}
+	itemName := func(i int) string { return cfg.itemName(i, "map-item") }
 	return runBatchOperation(ctx, batchOperation[O]{
 		kind:        kindMap,
 		name:        name,

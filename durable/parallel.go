@@ -47,12 +47,7 @@ func Parallel[O any](ctx Context, name string, branches []Branch[O], opts ...Map
 		if n := branches[i].Name; n != "" {
 			return n
 		}
-		if cfg.namer != nil {
-			if n := cfg.namer(i); n != "" {
-				return n
-			}
-		}
-		return fmt.Sprintf("parallel-branch-%d", i)
+		return cfg.itemName(i, "parallel-branch")
 	}
 	return runBatchOperation(ctx, batchOperation[O]{
 		kind:        kindParallel,

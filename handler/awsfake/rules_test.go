@@ -118,16 +118,7 @@ func TestBedrockValidatesLumaRequests(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := NewBedrock(t)
 			_, err := bedrockClient(b).StartAsyncInvoke(context.Background(), startInput(videomodels.LumaRay2, tt.input))
-			if tt.problem == "" {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
-				return
-			}
-			var invalid *brtypes.ValidationException
-			if !errors.As(err, &invalid) || !strings.Contains(invalid.ErrorMessage(), tt.problem) {
-				t.Errorf("got %v, want ValidationException with %q", err, tt.problem)
-			}
+			expectValidation(t, err, tt.problem)
 		})
 	}
 }
@@ -217,16 +208,23 @@ func TestBedrockValidatesNovaReelRequests(t *testing.T) {
 			b.Region = "us-east-1"
 			b.SetClock(ClockFrom(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)))
 			_, err := bedrockClient(b).StartAsyncInvoke(context.Background(), startInput(tt.model, tt.input))
-			if tt.problem == "" {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
-				return
-			}
-			var invalid *brtypes.ValidationException
-			if !errors.As(err, &invalid) || !strings.Contains(invalid.ErrorMessage(), tt.problem) {
-				t.Errorf("got %v, want ValidationException with %q", err, tt.problem)
-			}
+			expectValidation(t, err, tt.problem)
 		})
+	}
+}
+
+// expectValidation checks a StartAsyncInvoke answer: accepted when problem
+// is empty, else a ValidationException whose message contains problem.
+func expectValidation(t *testing.T, err error, problem string) {
+	t.Helper()
+	if problem == "" {
+		if err != nil {
+			t.Fatalf("refused: %v", err)
+		}
+		return
+	}
+	var invalid *brtypes.ValidationException
+	if !errors.As(err, &invalid) || !strings.Contains(invalid.ErrorMessage(), problem) {
+		t.Errorf("got %v, want ValidationException with %q", err, problem)
 	}
 }
