@@ -159,7 +159,7 @@ func (p *pipeline) entry(ctx context.Context, id string, firstSeen, now time.Tim
 	e := jobEntry{snapshot: s, FirstSeen: firstSeen.UTC()}
 	req, found, err := p.loadRequest(ctx, id)
 	if err != nil {
-		return jobEntry{}, fmt.Errorf("reading %s: %w", requestKey(id), explain(err))
+		return jobEntry{}, fmt.Errorf("reading %s: %w", jobstore.RequestKey(id), explain(err))
 	}
 	if found {
 		e.Prompt, e.VideoSeconds = req.Prompt(), req.VideoSeconds

@@ -22,11 +22,6 @@ import (
 	"github.com/bedrockvideo/pipeline/videomodels"
 )
 
-// requestKey is where submit keeps a copy of the job it sent, next to the
-// pipeline's own records, so list and gallery can show the prompt (the
-// pipeline never stores or logs prompts).
-func requestKey(messageID string) string { return jobstore.Prefix + messageID + "/request.json" }
-
 // request is request.json.
 type request struct {
 	MessageID    string          `json:"messageId"`
@@ -61,7 +56,7 @@ func (p *pipeline) putRequest(ctx context.Context, r request) error {
 		return fmt.Errorf("encoding request.json: %w", err)
 	}
 	_, err = p.s3.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: aws.String(p.target.Bucket), Key: aws.String(requestKey(r.MessageID)),
+		Bucket: aws.String(p.target.Bucket), Key: aws.String(jobstore.RequestKey(r.MessageID)),
 		Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))), ContentType: aws.String("application/json"),
 	})
 	return err
@@ -70,7 +65,7 @@ func (p *pipeline) putRequest(ctx context.Context, r request) error {
 // loadRequest reads request.json; found is false for jobs not sent by
 // videoctl.
 func (p *pipeline) loadRequest(ctx context.Context, messageID string) (r request, found bool, err error) {
-	out, err := p.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(p.target.Bucket), Key: aws.String(requestKey(messageID))})
+	out, err := p.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(p.target.Bucket), Key: aws.String(jobstore.RequestKey(messageID))})
 	if err != nil {
 		if errors.As(err, new(*s3types.NoSuchKey)) {
 			return request{}, false, nil
@@ -83,7 +78,7 @@ func (p *pipeline) loadRequest(ctx context.Context, messageID string) (r request
 		return request{}, false, err
 	}
 	if err := json.Unmarshal(data, &r); err != nil {
-		return request{}, false, fmt.Errorf("%s is not a request record: %w", requestKey(messageID), err)
+		return request{}, false, fmt.Errorf("%s is not a request record: %w", jobstore.RequestKey(messageID), err)
 	}
 	return r, true, nil
 }

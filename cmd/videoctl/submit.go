@@ -96,7 +96,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if c.json {
 		writeJSON(stdout, map[string]any{"messageId": id, "queueUrl": p.target.QueueURL, "model": job.Model,
-			"videoSeconds": job.VideoSeconds, "outputPrefix": "s3://" + p.target.Bucket + "/" + jobstore.Prefix + id + "/"})
+			"videoSeconds": job.VideoSeconds, "outputPrefix": "s3://" + p.target.Bucket + "/" + jobstore.MessagePrefix(id)})
 	} else {
 		fmt.Fprintln(stdout, id)
 		if !wait {

@@ -32,14 +32,22 @@ import (
 // (the settings contract's OutputPrefix).
 const Prefix = config.OutputPrefix
 
+// MessagePrefix is the folder of everything about one message:
+// videos/<messageId>/.
+func MessagePrefix(messageID string) string { return Prefix + messageID + "/" }
+
 // JobKey is the key of a message's job record.
-func JobKey(messageID string) string { return Prefix + messageID + "/job.json" }
+func JobKey(messageID string) string { return MessagePrefix(messageID) + "job.json" }
 
 // ResultKey is the key of a message's result.
-func ResultKey(messageID string) string { return Prefix + messageID + "/result.json" }
+func ResultKey(messageID string) string { return MessagePrefix(messageID) + "result.json" }
 
 // CallbackKey is the key of a message's callback record.
-func CallbackKey(messageID string) string { return Prefix + messageID + "/callback.json" }
+func CallbackKey(messageID string) string { return MessagePrefix(messageID) + "callback.json" }
+
+// RequestKey is the key of the copy of a job's body that the videoctl CLI
+// keeps when it sends the job (the pipeline itself never stores prompts).
+func RequestKey(messageID string) string { return MessagePrefix(messageID) + "request.json" }
 
 // MessageIDOfKey returns the message id of a key under Prefix (the path
 // segment after videos/); ok is false for keys outside a message's prefix.

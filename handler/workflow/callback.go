@@ -166,7 +166,7 @@ var registerRetry = durable.RetryPolicy{
 // checkLanded reports what makes a notification unusable ("" when it is
 // fine): the video must be an .mp4 in the message's prefix of our bucket.
 func (w *workflow) checkLanded(messageID string, v jobstore.VideoLanded) string {
-	prefix := jobstore.Prefix + messageID + "/"
+	prefix := jobstore.MessagePrefix(messageID)
 	switch {
 	case v.Bucket != w.deps.Store.Bucket():
 		return fmt.Sprintf("bucket %q is not the output bucket %q", v.Bucket, w.deps.Store.Bucket())
