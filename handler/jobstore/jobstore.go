@@ -268,7 +268,7 @@ const maxVideoListPages = 10
 // prefix (Bedrock documents no layout for Luma Ray2). found is false when
 // the prefix holds no .mp4.
 func (s *Store) FindVideo(ctx context.Context, messageID, invocationID string) (key string, found bool, err error) {
-	prefix := Prefix + messageID + "/"
+	prefix := MessagePrefix(messageID)
 	pages := s3.NewListObjectsV2Paginator(s.api, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)})
 	var inJob, anywhere string
 	for i := 0; pages.HasMorePages() && i < maxVideoListPages; i++ {
